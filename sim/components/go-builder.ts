@@ -97,7 +97,7 @@ export async function goBuild(recipe: GoBuildRecipe, progress: Progress): Promis
 
   progress.step(recipe.component, `resolving modules for ${recipe.version} (log: ${logFile})`);
   const total = await countDeps(work, importPaths, env, logFile, recipe.component);
-  progress.step(recipe.component, `compiling ${total} packages — cold builds of Kubernetes-sized programs take 10–30 min on 2 cores`);
+  progress.step(recipe.component, `compiling ${total} packages (a cold build of a Kubernetes-sized program takes minutes on 2 cores)`);
 
   const outArg = recipe.binaries.length === 1 ? join(dir, recipe.binaries[0]?.name ?? '') : `${dir}/`;
   const args = ['build', '-v', '-trimpath', '-ldflags', recipe.ldflags, '-o', outArg, ...importPaths];

@@ -108,7 +108,8 @@ export function downloadModule(module: string, version: string, component: strin
   const goMod = field('GoMod');
   const dir = field('Dir');
   if (res.status !== 0 || typeof goMod !== 'string' || typeof dir !== 'string') {
-    const why = String(field('Error') ?? (res.stderr.trim() || res.error?.message || 'no output'));
+    const reported = field('Error');
+    const why = typeof reported === 'string' ? reported : res.stderr.trim() || res.error?.message || 'no output';
     throw new EdgeproofError('E_COMPONENT_BUILD', `could not download ${module}@${version}: ${why}`, {
       where: component,
       fix: 'check that Go is installed and the Go module proxy is reachable (GOPROXY)',

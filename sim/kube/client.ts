@@ -157,7 +157,11 @@ export class KubeClient {
           }
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolvePromise(parsed);
-          else reject(new KubeApiError(status, String(parsed['reason'] ?? res.statusMessage ?? ''), String(parsed['message'] ?? text), `${method} ${path}`));
+          else {
+            const reason = typeof parsed['reason'] === 'string' ? parsed['reason'] : (res.statusMessage ?? '');
+            const message = typeof parsed['message'] === 'string' ? parsed['message'] : text;
+            reject(new KubeApiError(status, reason, message, `${method} ${path}`));
+          }
         });
         res.on('error', reject);
       });

@@ -1,0 +1,53 @@
+import { EdgeproofError, ExitCode, isEdgeproofError, messageOf } from '../core/errors.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { downCommand } from './commands/down.ts';
+import { setupCommand } from './commands/setup.ts';
+import { upCommand, demoCommand } from './commands/up.ts';
+
+export const usage = `edgeproof — conformance bench for KubeEdge-style cloud-edge platforms
+
+Usage:
+  edgeproof doctor [--json]        each real component: found, version, how to get it
+  edgeproof setup                  build or install every real component into the cache (idempotent)
+  edgeproof up [--backend B] [--node-grace S]
+                                   start the stack, print its endpoints, stay until Ctrl-C
+  edgeproof down                   stop stacks left running by \`edgeproof up\`
+  edgeproof demo                   start the stack, show what runs, stop it
+  edgeproof help
+
+Backends (B): auto (default: testcontainers when Docker answers, else local), local, testcontainers,
+              kubeconfig:PATH (an existing cluster; Toxiproxy and Mosquitto still run locally)
+Exit codes: 0 ok, 1 a guarantee was violated, 2 bad input, 3 environment (a component missing or failing)`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'doctor':
+        return await doctorCommand(rest);
+      case 'setup':
+        return await setupCommand(rest);
+      case 'up':
+        return await upCommand(rest);
+      case 'down':
+        return await downCommand(rest);
+      case 'demo':
+        return await demoCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${usage}\n`);
+        return ExitCode.ok;
+      default:
+        throw new EdgeproofError('E_BAD_FLAG', `unknown command "${command}"`, { where: 'edgeproof', fix: 'run `edgeproof help` for the list of commands' });
+    }
+  } catch (e) {
+    if (isEdgeproofError(e)) {
+      process.stderr.write(`${e.oneLine()}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`edgeproof: internal error: ${messageOf(e)}\n${e instanceof Error ? (e.stack ?? '') : ''}\n`);
+    return ExitCode.internal;
+  }
+}
