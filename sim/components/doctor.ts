@@ -39,8 +39,31 @@ const binaryChecks: readonly BinaryCheck[] = [
     howToGet: setupHint(name),
   })),
   { name: 'toxiproxy', component: 'toxiproxy', pinned: versions.toxiproxy, binary: 'toxiproxy-server', versionArgs: ['-version'], versionPattern: /(\d+\.\d+\.\d+)/, howToGet: setupHint('toxiproxy-server') },
-  { name: 'cloudcore', component: 'cloudcore', pinned: versions.kubeedge, binary: 'cloudcore', versionArgs: ['--version'], versionPattern: /(v\d+\.\d+\.\d+)/, howToGet: setupHint('KubeEdge CloudCore') },
 ];
+
+/**
+ * CloudCore has no --version flag (cloud/cmd/cloudcore/app/server.go; it only logs its version once running).
+ * Its Go build info names the module it was built from: `go version -m <binary>` prints
+ * `mod github.com/kubeedge/kubeedge v1.23.1`. Without Go, the builder's `.stamp` in the version-keyed cache
+ * directory is the evidence.
+ */
+function checkCloudCore(): ComponentStatus {
+  const name = 'cloudcore';
+  const dir = binDir('cloudcore', versions.kubeedge);
+  const path = join(dir, 'cloudcore');
+  if (!existsSync(path)) return { name, version: 'missing', ready: false, detail: setupHint('KubeEdge CloudCore') };
+  const res = spawnSync('go', ['version', '-m', path], { encoding: 'utf8', timeout: 20_000 });
+  if (res.error === undefined && res.status === 0) {
+    const version = /^\s*(?:mod|dep)\s+github\.com\/kubeedge\/kubeedge\s+(v\S+)/m.exec(res.stdout)?.[1];
+    if (version === undefined) return { name, version: 'unknown', ready: false, detail: `${path} was not built from github.com/kubeedge/kubeedge; rebuild with \`npx edgeproof setup\`` };
+    if (version !== versions.kubeedge) return { name, version, ready: false, detail: `${path} is ${version}, pinned ${versions.kubeedge}; run \`npx edgeproof setup\`` };
+    return { name, version, ready: true, detail: path };
+  }
+  if (existsSync(join(dir, '.stamp'))) {
+    return { name, version: versions.kubeedge, ready: true, detail: `${path} (version from the build cache; install Go to check the binary itself)` };
+  }
+  return { name, version: 'unknown', ready: false, detail: `${path} has no build stamp; rebuild with \`npx edgeproof setup\`` };
+}
 
 function checkBinary(check: BinaryCheck): ComponentStatus {
   const path = join(binDir(check.component, check.pinned), check.binary);
@@ -62,7 +85,7 @@ function toolVersion(command: string, args: readonly string[], pattern: RegExp):
 }
 
 export async function doctor(): Promise<readonly ComponentStatus[]> {
-  const statuses: ComponentStatus[] = binaryChecks.map(checkBinary);
+  const statuses: ComponentStatus[] = [...binaryChecks.map(checkBinary), checkCloudCore()];
   const mosquitto = findMosquitto();
   statuses.push(
     mosquitto !== undefined

@@ -37,20 +37,25 @@ export function buildLogFile(component: string, version: string): string {
   return join(cacheRoot(), 'logs', `build-${component}-${version}.log`);
 }
 
-export function requireGo(component: string): string {
+export function requireGo(component: string, logFile?: string): string {
   const probe = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (probe.error !== undefined || probe.status !== 0) {
-    throw new EdgeproofError('E_TOOL_MISSING', 'the Go toolchain is needed to build this component and `go` was not found', {
+    throw new EdgeproofError('E_TOOL_MISSING', 'not built yet, and the Go toolchain needed to build it was not found (`go` is not on PATH)', {
       where: component,
+      ...(logFile !== undefined ? { logFile } : {}),
       fix: 'install Go 1.23 or newer and put `go` on PATH (or use --backend testcontainers where Docker runs)',
     });
   }
   return probe.stdout.trim();
 }
 
-function stampOf(goMod: string, recipe: GoBuildRecipe): string {
+/**
+ * The cache key. A generated go.mod (CloudCore's, derived from upstream) is keyed by module and version
+ * instead of its text, so a cached binary is found without Go or the network.
+ */
+function stampOf(recipe: GoBuildRecipe): string {
   return createHash('sha256')
-    .update(goMod)
+    .update(typeof recipe.goMod === 'string' ? recipe.goMod : `generated:${recipe.component}@${recipe.version}`)
     .update(recipe.ldflags)
     .update(recipe.binaries.map((b) => `${b.importPath}=${b.name}`).join(','))
     .digest('hex')
@@ -71,21 +76,22 @@ export function cachedBinaries(recipe: GoBuildRecipe): Record<string, string> | 
 export async function goBuild(recipe: GoBuildRecipe, progress: Progress): Promise<BuiltBinaries> {
   const started = Date.now();
   const dir = binDir(recipe.component, recipe.version);
-  const goModText = typeof recipe.goMod === 'string' ? recipe.goMod : await recipe.goMod();
-  const stamp = stampOf(goModText, recipe);
+  const stamp = stampOf(recipe);
   const stampFile = join(dir, '.stamp');
   const paths: Record<string, string> = {};
   for (const b of recipe.binaries) paths[b.name] = join(dir, b.name);
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp && Object.values(paths).every((p) => existsSync(p))) {
     return { dir, paths, built: false, seconds: 0 };
   }
-  requireGo(recipe.component);
+  const logFile = buildLogFile(recipe.component, recipe.version);
+  mkdirSync(join(cacheRoot(), 'logs'), { recursive: true });
+  writeFileSync(logFile, `${new Date().toISOString()} building ${recipe.component} ${recipe.version}\n`, { flag: 'a' });
+  requireGo(recipe.component, logFile);
+  const goModText = typeof recipe.goMod === 'string' ? recipe.goMod : await recipe.goMod();
   const work = join(cacheRoot(), 'gowork', `${recipe.component}-${recipe.version}`);
   mkdirSync(work, { recursive: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(work, 'go.mod'), goModText);
-  const logFile = buildLogFile(recipe.component, recipe.version);
-  mkdirSync(join(cacheRoot(), 'logs'), { recursive: true });
   const env = {
     ...process.env,
     GOFLAGS: '-mod=mod',

@@ -1,3 +1,5 @@
+import { EdgeproofError } from '../core/errors.ts';
+import { isListening } from './ports.ts';
 import { startProcess, waitUntilReady, type ProcessSpec, type RunningProcess, type WaitOptions } from './process.ts';
 import type { ComponentName, StartedComponent } from './types.ts';
 
@@ -33,7 +35,19 @@ export class LocalComponent implements StartedComponent {
     endpoints: Readonly<Record<string, string>>,
     ready: () => Promise<boolean>,
     wait: WaitOptions,
+    /** Ports it will listen on: checked before spawning, because some servers (Toxiproxy) log a failed
+     * bind and keep running instead of exiting, and a health check would then talk to the squatter. */
+    ports: readonly number[] = [],
   ): Promise<LocalComponent> {
+    for (const port of ports) {
+      if (await isListening(port)) {
+        throw new EdgeproofError('E_PORT_TAKEN', `port 127.0.0.1:${port} is already in use`, {
+          where: name,
+          logFile: spec.logFile,
+          fix: `stop whatever listens on ${port} (\`ss -ltnp | grep :${port}\`, or \`npx edgeproof down\`) or let edgeproof pick a free port`,
+        });
+      }
+    }
     const full: ProcessSpec = { ...spec, name };
     const proc = startProcess(full);
     const component = new LocalComponent(name, version, endpoints, proc, full, ready, wait);

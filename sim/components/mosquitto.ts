@@ -56,7 +56,10 @@ export async function startLocalMosquitto(stateDir: string, progress: Progress, 
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'mosquitto.conf');
   // loopback only, no persistence: each run starts from an empty broker
-  writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_keepalive 3600', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', ''].join('\n'));
+  // `user root` keeps it from dropping privileges when started as root: a credential change clears the
+  // parent-death signal, and a broker orphaned by a killed bench would then live on.
+  const user = process.getuid?.() === 0 ? ['user root'] : [];
+  writeFileSync(conf, [...user, `listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_keepalive 3600', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', ''].join('\n'));
   progress.step('mosquitto', `starting on mqtt://127.0.0.1:${p}`);
   const component = await LocalComponent.start(
     'mosquitto',
@@ -65,6 +68,7 @@ export async function startLocalMosquitto(stateDir: string, progress: Progress, 
     { mqtt: `mqtt://127.0.0.1:${p}` },
     () => isListening(p),
     { timeoutMs: 15_000, what: 'accepting connections', fix: `see the mosquitto log; is port ${p} taken?` },
+    [p],
   );
   return Object.assign(component, { name: 'mosquitto' as const, url: `mqtt://127.0.0.1:${p}`, host: '127.0.0.1', port: p });
 }

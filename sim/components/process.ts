@@ -92,6 +92,25 @@ process.once('exit', () => {
   }
 });
 
+/**
+ * Whether a pid is a running process. A zombie (exited, not yet reaped) counts as gone: in containers whose
+ * PID 1 does not reap orphans, killed children linger as zombies forever and `kill(pid, 0)` still succeeds.
+ */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true;
+  }
+}
+
 export function liveProcesses(): readonly RunningProcess[] {
   return [...live];
 }
@@ -172,7 +191,7 @@ export async function waitUntilReady(proc: RunningProcess, check: () => Promise<
       const exit = proc.exit;
       throw new EdgeproofError(
         'E_COMPONENT_START',
-        `exited before ${opts.what} (code ${exit?.code ?? 'none'}, signal ${exit?.signal ?? 'none'}): ${lastMeaningfulLine(proc.logTail(20))}`,
+        `exited before ${opts.what} (code ${exit?.code ?? 'none'}, signal ${exit?.signal ?? 'none'}): ${lastMeaningfulLine(proc.logTail(200))}`,
         { where: proc.name, fix: opts.fix, logFile: proc.logFile },
       );
     }
@@ -197,7 +216,7 @@ export async function waitUntilReady(proc: RunningProcess, check: () => Promise<
 /** The line of a log tail that most likely says why a process died (errors beat the last line). */
 export function lastMeaningfulLine(tail: string): string {
   const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const important = [...lines].reverse().find((l) => /error|fatal|fail|bind|address already in use|panic/i.test(l));
+  const important = [...lines].reverse().find((l) => /error|fatal|fail|bind|address already in use|panic|not defined|unknown flag|invalid/i.test(l));
   const chosen = important ?? lines[lines.length - 1] ?? '(empty log)';
   return chosen.length > 300 ? `${chosen.slice(0, 300)}…` : chosen;
 }

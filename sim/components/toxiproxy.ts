@@ -40,10 +40,17 @@ export async function startLocalToxiproxy(stateDir: string, progress: Progress, 
   const component = await LocalComponent.start(
     'toxiproxy',
     versions.toxiproxy,
-    { command: binary, args: ['-host', '127.0.0.1', '-port', String(apiPort)], logFile: join(stateDir, 'logs', 'toxiproxy.log') },
+    {
+      command: binary,
+      args: ['-host', '127.0.0.1', '-port', String(apiPort)],
+      // its default level traces every link operation: gigabytes at fleet scale
+      env: { LOG_LEVEL: 'warn' },
+      logFile: join(stateDir, 'logs', 'toxiproxy.log'),
+    },
     { api: apiUrl },
     () => httpOk(`${apiUrl}/version`),
     { timeoutMs: 20_000, what: 'answering on /version', fix: `see the toxiproxy log; is port ${apiPort} taken?` },
+    [apiPort],
   );
   return Object.assign(component, { name: 'toxiproxy' as const, apiUrl, listenHost: '127.0.0.1', client: new Toxiproxy(apiUrl) });
 }

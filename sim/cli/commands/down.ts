@@ -1,18 +1,12 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isProcessAlive } from '../../components/process.ts';
 import type { StackRecord } from '../../components/stack.ts';
 import { ExitCode } from '../../core/errors.ts';
 import { stateRoot } from '../../core/paths.ts';
 import { parseFlags } from '../args.ts';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = isProcessAlive;
 
 async function waitGone(pids: readonly number[], ms: number): Promise<void> {
   const deadline = Date.now() + ms;

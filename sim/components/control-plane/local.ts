@@ -7,9 +7,9 @@ import { goBuild } from '../go-builder.ts';
 import { httpOk } from '../health.ts';
 import { LocalComponent } from '../local-component.ts';
 import { createControlPlanePki, writeKubeconfig, type ControlPlanePki } from '../pki.ts';
-import { freePort, isListening } from '../ports.ts';
+import { freePort } from '../ports.ts';
 import { etcdRecipe, kubernetesRecipe } from '../recipes.ts';
-import type { ComponentName, ControlPlaneOptions, StartedComponent, StartedControlPlane } from '../types.ts';
+import type { ControlPlaneOptions, StartedComponent, StartedControlPlane } from '../types.ts';
 import { versions } from '../versions.ts';
 
 export interface LocalControlPlaneConfig extends ControlPlaneOptions {
@@ -36,16 +36,6 @@ export async function obtainLocalControlPlane(progress: Progress): Promise<{ etc
   };
 }
 
-async function ensurePortFree(port: number, component: ComponentName, logFile: string): Promise<void> {
-  if (await isListening(port)) {
-    throw new EdgeproofError('E_PORT_TAKEN', `port 127.0.0.1:${port} is already in use`, {
-      where: component,
-      logFile,
-      fix: `stop whatever listens on ${port} (\`ss -ltnp | grep :${port}\`, or \`npx edgeproof down\`) or let edgeproof pick a free port`,
-    });
-  }
-}
-
 /**
  * The real Kubernetes control plane as local processes: etcd, kube-apiserver, kube-controller-manager
  * (whose node-lifecycle controller marks silent nodes NotReady and taints them — part of what is tested) and
@@ -69,7 +59,6 @@ export async function startLocalControlPlane(config: LocalControlPlaneConfig, pr
     const etcdPort = config.ports?.etcdClient ?? (await freePort());
     const etcdPeer = config.ports?.etcdPeer ?? (await freePort());
     const etcdLog = join(logs, 'etcd.log');
-    await ensurePortFree(etcdPort, 'etcd', etcdLog);
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     progress.step('etcd', `starting on ${etcdUrl}`);
     started.push(
@@ -95,12 +84,12 @@ export async function startLocalControlPlane(config: LocalControlPlaneConfig, pr
         { client: etcdUrl },
         () => httpOk(`${etcdUrl}/health`, { bodyMatches: /"health":"true"/ }),
         { timeoutMs: 30_000, what: 'healthy', fix: 'see the etcd log; a stale data dir or a taken port are the usual causes' },
+        [etcdPort, etcdPeer],
       ),
     );
 
     const apiPort = config.ports?.apiserver ?? (await freePort());
     const apiLog = join(logs, 'kube-apiserver.log');
-    await ensurePortFree(apiPort, 'kube-apiserver', apiLog);
     const server = `https://127.0.0.1:${apiPort}`;
     const tls = clientTls(pki);
     progress.step('kube-apiserver', `starting on ${server}`);
@@ -138,6 +127,7 @@ export async function startLocalControlPlane(config: LocalControlPlaneConfig, pr
         { api: server },
         () => httpOk(`${server}/readyz`, { tls, bodyMatches: /^ok/ }),
         { timeoutMs: 90_000, what: 'ready (/readyz)', fix: 'see the kube-apiserver log; check that etcd is healthy' },
+        [apiPort],
       ),
     );
 
