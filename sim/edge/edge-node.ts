@@ -1,0 +1,346 @@
+import type { Clock, Timer } from '../core/clock.ts';
+import type { Random } from '../core/random.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { MessageFactory, parseResource, type JsonObject, type JsonValue, type Message } from '../protocol/message.ts';
+import type { CloseInfo } from '../protocol/transport.ts';
+import { defaultEdgecorePolicy, type ReconnectPolicy } from './backoff.ts';
+import { HubClient, type Dialer } from './hub-client.ts';
+import { registrationNode, statusPatch, type NodeAddress } from './node-object.ts';
+import { defaultImageCatalog, PodRuntime, type ImageCatalog, type PodStatus, type SimPodView } from './pod-runtime.ts';
+import type { HardwareProfile } from './profile.ts';
+import { EdgeStore } from './store.ts';
+
+/**
+ * What an edge node tells the evidence journal. Kept small and flat: a fleet of 10,000 nodes emits millions.
+ */
+export type EdgeEvent =
+  | { readonly op: 'connect' }
+  | { readonly op: 'disconnect'; readonly reason: string }
+  | { readonly op: 'apply'; readonly kind: string; readonly namespace: string; readonly name: string; readonly uid?: string; readonly rv?: string }
+  | { readonly op: 'delete'; readonly kind: string; readonly namespace: string; readonly name: string; readonly uid?: string }
+  | { readonly op: 'ack'; readonly msgId: string; readonly resource: string }
+  | { readonly op: 'pod-state'; readonly namespace: string; readonly name: string; readonly phase: string; readonly reason?: string }
+  | { readonly op: 'restart'; readonly offline: boolean; readonly restoredPods: number }
+  | { readonly op: 'bad-frame'; readonly error: string };
+
+/**
+ * Deliberate defects real buggy agents have, for proving the checkers catch them. Test-only: production runs
+ * construct nodes without this.
+ */
+export interface EdgeDefects {
+  /** Store the object but never acknowledge it (CloudCore keeps resending; ObjectSync never advances). */
+  readonly skipAck?: boolean;
+  /** Apply whatever arrives even when it is older than what is stored. (The healthy node does too: edgecore
+   * upserts blindly; the defect additionally replays the previous version after each update.) */
+  readonly applyOutOfOrder?: boolean;
+  /** Ignore deletes that arrive right after a reconnect (as if lost while offline). */
+  readonly forgetDeletesAfterReconnect?: boolean;
+  /** Lose the SQLite file on restart. */
+  readonly loseStoreOnRestart?: boolean;
+  /** Never dial again after the first lost connection. */
+  readonly neverReconnect?: boolean;
+}
+
+export interface EdgeNodeOptions {
+  readonly name: string;
+  readonly profile: HardwareProfile;
+  /** SQLite file; ':memory:' loses state on restart by construction. */
+  readonly storePath: string;
+  readonly dial: Dialer;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly reconnect?: ReconnectPolicy;
+  readonly heartbeatMs?: number;
+  /** edged nodeStatusUpdateFrequency (10 s). */
+  readonly nodeStatusPeriodMs?: number;
+  /** Lease renewal period (~10 s for nodeLeaseDurationSeconds 40). */
+  readonly leaseRenewMs?: number;
+  readonly leaseDurationSeconds?: number;
+  readonly slimStatus?: boolean;
+  readonly address?: NodeAddress;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly images?: ImageCatalog;
+  readonly linkBytesPerSecond?: () => number;
+  readonly onEvent?: (event: EdgeEvent) => void;
+  readonly defects?: EdgeDefects;
+}
+
+/** Resource types whose cloud messages the metamanager stores (everything else is forwarded or ignored). */
+const storedTypes = new Set(['pod', 'configmap', 'secret', 'service', 'endpoints', 'serviceaccount', 'node', 'persistentvolume', 'persistentvolumeclaim', 'volumeattachment', 'rule', 'ruleendpoint']);
+
+const leaseTime = (ms: number): string => new Date(ms).toISOString().replace('Z', '000Z');
+
+/**
+ * One simulated edge node, as CloudCore sees edgecore: registers its Node, renews its Lease, reports node and
+ * pod status, stores what the cloud sends in SQLite and acknowledges it, runs pods, survives disconnects, and
+ * restarts from its store alone.
+ */
+export class EdgeNode {
+  readonly name: string;
+  private readonly messages: MessageFactory;
+  private store: EdgeStore | undefined;
+  private runtime: PodRuntime | undefined;
+  private hub: HubClient | undefined;
+  private timers: Timer[] = [];
+  private registered = false;
+  private readyTransition: number;
+  private justReconnectedUntil = 0;
+  private readonly lastPodStatus = new Map<string, PodStatus>();
+
+  constructor(private readonly opts: EdgeNodeOptions) {
+    this.name = opts.name;
+    this.messages = new MessageFactory({ clock: opts.clock });
+    this.readyTransition = opts.clock.now();
+  }
+
+  get connected(): boolean {
+    return this.hub?.connected ?? false;
+  }
+
+  get dials(): number {
+    return this.hub?.dials ?? 0;
+  }
+
+  get running(): boolean {
+    return this.hub !== undefined;
+  }
+
+  /** Start the edge process: open the store, bring back the pods it holds, connect to the cloud. */
+  async start(): Promise<void> {
+    if (this.hub !== undefined) return;
+    const store = EdgeStore.open(this.opts.storePath);
+    this.store = store;
+    this.runtime = new PodRuntime({
+      clock: this.opts.clock,
+      capacity: { arch: this.opts.profile.arch, cpuMillis: this.opts.profile.cpuMillis, memoryBytes: this.opts.profile.memoryBytes, pods: this.opts.profile.maxPods },
+      images: this.opts.images ?? defaultImageCatalog,
+      linkBytesPerSecond: this.opts.linkBytesPerSecond ?? (() => 12_500_000),
+      cachedImages: store.images(),
+      onImagePulled: (image, size) => store.recordImage(image, size, this.opts.clock.now()),
+      onStatus: (ns, name, status) => this.podStatusChanged(ns, name, status),
+    });
+    // autonomy: pods come back from the local store before (and regardless of) any contact with the cloud
+    const restored = store.listByType('pod');
+    for (const row of restored) this.runtime.apply(JSON.parse(row.value) as KubeObject);
+    if (restored.length > 0) this.emit({ op: 'restart', offline: true, restoredPods: restored.length });
+
+    this.hub = new HubClient({
+      nodeName: this.name,
+      dial: this.opts.dial,
+      clock: this.opts.clock,
+      random: this.opts.random,
+      messages: this.messages,
+      reconnect: this.opts.reconnect ?? defaultEdgecorePolicy,
+      ...(this.opts.heartbeatMs !== undefined ? { heartbeatMs: this.opts.heartbeatMs } : {}),
+      ...(this.opts.defects?.neverReconnect === true ? { neverReconnect: true } : {}),
+      onMessage: (m) => this.handle(m),
+      onConnected: () => this.onConnected(),
+      onDisconnected: (info) => this.onDisconnected(info),
+      onBadFrame: (e) => this.emit({ op: 'bad-frame', error: e.message }),
+    });
+    await this.hub.start();
+  }
+
+  /** Orderly shutdown (pods stop with the process; the store stays). */
+  async stop(): Promise<void> {
+    this.teardown('close');
+    await Promise.resolve();
+  }
+
+  /** The process dies: the link drops without a close frame, timers vanish, the store file stays. */
+  crash(): void {
+    this.teardown('crash');
+  }
+
+  /** Kill and start again from local state (works offline: nothing here needs the cloud). */
+  async restart(): Promise<void> {
+    this.crash();
+    if (this.opts.defects?.loseStoreOnRestart === true && this.opts.storePath !== ':memory:') {
+      const { rmSync } = await import('node:fs');
+      rmSync(this.opts.storePath, { force: true });
+    }
+    await this.start();
+  }
+
+  pods(): readonly SimPodView[] {
+    return this.runtime?.list() ?? [];
+  }
+
+  /** What the local store holds, by resource key (`<ns>/<type>/<name>`). */
+  storedObjects(): ReadonlyMap<string, KubeObject> {
+    const rows = this.store?.all() ?? [];
+    return new Map(rows.map((r) => [r.key, JSON.parse(r.value) as KubeObject]));
+  }
+
+  private teardown(kind: 'close' | 'crash'): void {
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
+    this.hub?.stop(kind);
+    this.hub = undefined;
+    this.runtime?.stop();
+    this.runtime = undefined;
+    this.store?.close();
+    this.store = undefined;
+    this.registered = false;
+    this.lastPodStatus.clear();
+  }
+
+  private emit(event: EdgeEvent): void {
+    this.opts.onEvent?.(event);
+  }
+
+  private onConnected(): void {
+    this.emit({ op: 'connect' });
+    this.justReconnectedUntil = this.opts.clock.now() + 10_000;
+    void this.register();
+  }
+
+  private onDisconnected(info: CloseInfo): void {
+    this.emit({ op: 'disconnect', reason: info.reason || String(info.code) });
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
+  }
+
+  /** edged's start-up against the cloud: register the Node, create the Lease, then report periodically. */
+  private async register(): Promise<void> {
+    const hub = this.hub;
+    if (hub === undefined) return;
+    const now = this.opts.clock.now();
+    const address = this.opts.address ?? { internalIP: '127.0.0.1' };
+    try {
+      if (!this.registered) {
+        await hub.request(this.messages.edgedRequest('insert', `default/node/${this.name}`, registrationNode(this.name, this.opts.profile, address, this.opts.labels ?? {}, now) as unknown as JsonObject));
+        this.registered = true;
+      }
+    } catch {
+      // not connected any more, or the cloud refused: the next connect retries
+      return;
+    }
+    this.renewLease(true);
+    this.reportNodeStatus();
+    // pods restored or started while offline have status the cloud has not heard
+    for (const [key, status] of this.lastPodStatus) {
+      const [ns = 'default', name = ''] = key.split('/');
+      this.sendPodStatus(ns, name, status);
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const tick = (): void => {
+      if (!this.connected) return;
+      fn();
+      this.timers.push(this.opts.clock.setTimeout(tick, ms));
+    };
+    this.timers.push(this.opts.clock.setTimeout(tick, ms));
+  }
+
+  private renewLease(first: boolean): void {
+    const hub = this.hub;
+    if (hub === undefined || !hub.connected) return;
+    const now = this.opts.clock.now();
+    const lease: JsonObject = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.name, namespace: 'kube-node-lease' },
+      spec: { holderIdentity: this.name, leaseDurationSeconds: this.opts.leaseDurationSeconds ?? 40, renewTime: leaseTime(now) },
+    };
+    hub.request(first ? this.messages.leaseCreate(this.name, lease) : this.messages.leaseUpdate(this.name, lease)).catch(() => undefined);
+    if (first) this.every(this.opts.leaseRenewMs ?? 10_000, () => this.renewLease(false));
+  }
+
+  private reportNodeStatus(): void {
+    const send = (): void => {
+      const hub = this.hub;
+      if (hub === undefined) return;
+      const images = [...(this.store?.images() ?? new Map<string, number>())].map(([name, sizeBytes]) => ({ name, sizeBytes }));
+      const patch = statusPatch(this.opts.profile, this.opts.address ?? { internalIP: '127.0.0.1' }, this.opts.clock.now(), this.readyTransition, images, this.opts.slimStatus ?? false);
+      hub.request(this.messages.nodePatch(this.name, patch)).catch(() => undefined);
+    };
+    send();
+    this.every(this.opts.nodeStatusPeriodMs ?? 10_000, send);
+  }
+
+  private podStatusChanged(namespace: string, name: string, status: PodStatus): void {
+    this.lastPodStatus.set(`${namespace}/${name}`, status);
+    this.emit({ op: 'pod-state', namespace, name, phase: status.phase, ...(status.reason !== undefined ? { reason: status.reason } : {}) });
+    this.sendPodStatus(namespace, name, status);
+  }
+
+  private sendPodStatus(namespace: string, name: string, status: PodStatus): void {
+    const hub = this.hub;
+    if (hub === undefined || !hub.connected) return;
+    const row = this.store?.get(`${namespace}/pod/${name}`);
+    const uid = row !== undefined ? (JSON.parse(row.value) as KubeObject).metadata?.uid : undefined;
+    const patch = JSON.stringify({ metadata: uid !== undefined ? { uid } : {}, status });
+    hub.request(this.messages.podPatch(namespace, name, patch)).catch(() => undefined);
+  }
+
+  /** metamanager + edged for one message from the cloud. */
+  private handle(message: Message): void {
+    const store = this.store;
+    const runtime = this.runtime;
+    if (store === undefined || runtime === undefined) return;
+    const parsed = parseResource(message.route.resource);
+    if (parsed.kind !== 'object') return;
+    const { namespace, type, name } = parsed;
+    const key = message.route.resource;
+    const op = message.route.operation;
+    if (!storedTypes.has(type)) return;
+    switch (op) {
+      case 'insert':
+      case 'update':
+      case 'patch': {
+        const obj = asObject(message.content);
+        if (obj === undefined) return;
+        store.upsert(key, type, JSON.stringify(obj));
+        this.emit({ op: 'apply', kind: type, namespace, name, ...idAndRv(obj) });
+        if (type === 'pod') this.applyPod(obj);
+        this.ack(message);
+        return;
+      }
+      case 'delete': {
+        if (this.opts.defects?.forgetDeletesAfterReconnect === true && this.opts.clock.now() < this.justReconnectedUntil) return;
+        store.delete(key);
+        if (type === 'pod') {
+          runtime.remove(namespace, name);
+          this.lastPodStatus.delete(`${namespace}/${name}`);
+        }
+        const obj = asObject(message.content);
+        this.emit({ op: 'delete', kind: type, namespace, name, ...(obj?.metadata?.uid !== undefined ? { uid: obj.metadata.uid } : {}) });
+        this.ack(message);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private applyPod(pod: KubeObject): void {
+    const runtime = this.runtime;
+    if (runtime === undefined) return;
+    const meta = pod.metadata ?? {};
+    runtime.apply(pod);
+    if (meta.deletionTimestamp !== undefined) {
+      // edged: containers are gone, so ask the cloud to remove the pod object (client/pod.go Delete)
+      const ns = meta.namespace ?? 'default';
+      const name = meta.name ?? '';
+      this.lastPodStatus.delete(`${ns}/${name}`);
+      const options: JsonObject = { gracePeriodSeconds: 0, ...(meta.uid !== undefined ? { preconditions: { uid: meta.uid } } : {}) };
+      this.hub?.request(this.messages.edgedRequest('delete', `${ns}/pod/${name}`, options)).catch(() => undefined);
+    }
+  }
+
+  private ack(message: Message): void {
+    if (this.opts.defects?.skipAck === true) return;
+    if (this.hub?.send(this.messages.ack(message)) === true) this.emit({ op: 'ack', msgId: message.header.msgId, resource: message.route.resource });
+  }
+}
+
+function asObject(content: JsonValue | undefined): KubeObject | undefined {
+  return typeof content === 'object' && content !== null && !Array.isArray(content) ? (content) : undefined;
+}
+
+function idAndRv(obj: KubeObject): { uid?: string; rv?: string } {
+  const meta = obj.metadata ?? {};
+  return { ...(meta.uid !== undefined ? { uid: meta.uid } : {}), ...(meta.resourceVersion !== undefined ? { rv: meta.resourceVersion } : {}) };
+}
