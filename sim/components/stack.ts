@@ -11,6 +11,7 @@ import {
   startMosquittoContainer,
   startToxiproxyContainer,
 } from './control-plane/testcontainers.ts';
+import { startCloudCoreOnK3s, startLocalCloudCore, type CloudCoreOptions, type StartedCloudCore } from './cloudcore.ts';
 import { startLocalMosquitto, type StartedMqttBroker } from './mosquitto.ts';
 import { startLocalToxiproxy, type StartedToxiproxy } from './toxiproxy.ts';
 import type { BackendName, ControlPlaneOptions, StartedComponent, StartedControlPlane } from './types.ts';
@@ -36,6 +37,9 @@ export interface StackOptions {
   /** Directory for this stack's PKI, data and logs; a fresh one under the state root by default. */
   readonly stateDir?: string;
   readonly controlPlane?: ControlPlaneOptions;
+  /** The cloud under test on top of the control plane: KubeEdge CloudCore, or none (control plane only). */
+  readonly cloud?: 'kubeedge' | 'none';
+  readonly cloudcore?: Omit<CloudCoreOptions, 'stateDir'>;
   readonly progress?: Progress;
 }
 
@@ -46,6 +50,8 @@ export interface StartedStack {
   readonly controlPlane: StartedControlPlane;
   readonly toxiproxy: StartedToxiproxy;
   readonly mqtt: StartedMqttBroker;
+  /** Present when started with cloud 'kubeedge'. */
+  readonly cloudcore: StartedCloudCore | undefined;
   components(): readonly StartedComponent[];
   /** Stops everything this stack started (never an external kubeconfig cluster). Idempotent. */
   stop(): Promise<void>;
@@ -122,13 +128,23 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
         break;
       }
     }
+    let cloudcore: StartedCloudCore | undefined;
+    if (options.cloud === 'kubeedge') {
+      const cloudOptions = { ...options.cloudcore, stateDir: join(stateDir, 'cloud') };
+      cloudcore = backend === 'testcontainers'
+        ? await startCloudCoreOnK3s(controlPlane, cloudOptions, progress)
+        : await startLocalCloudCore(controlPlane, cloudOptions, progress);
+      const started = cloudcore;
+      cleanups.push(() => started.stop());
+    }
     const stack: StartedStack = {
       backend,
       stateDir,
       controlPlane,
       toxiproxy,
       mqtt,
-      components: () => [...controlPlane.components, toxiproxy, mqtt],
+      cloudcore,
+      components: () => [...controlPlane.components, ...(cloudcore !== undefined ? [cloudcore] : []), toxiproxy, mqtt],
       stop: async () => {
         await stopAll();
         rmSync(join(stateDir, 'stack.json'), { force: true });

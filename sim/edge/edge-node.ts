@@ -86,6 +86,8 @@ export class EdgeNode {
   private readyTransition: number;
   private justReconnectedUntil = 0;
   private readonly lastPodStatus = new Map<string, PodStatus>();
+  /** The Lease as the cloud last returned it: updates must carry its resourceVersion (edged's lease controller). */
+  private lease: JsonObject | undefined;
 
   constructor(private readonly opts: EdgeNodeOptions) {
     this.name = opts.name;
@@ -182,6 +184,7 @@ export class EdgeNode {
     this.store?.close();
     this.store = undefined;
     this.registered = false;
+    this.lease = undefined;
     this.lastPodStatus.clear();
   }
 
@@ -234,17 +237,37 @@ export class EdgeNode {
     this.timers.push(this.opts.clock.setTimeout(tick, ms));
   }
 
+  /**
+   * edged's node lease controller: create the Lease (or, when it exists, fetch it), then renew it by updating
+   * the object the cloud last returned. CloudCore answers lease requests with `{"Object": <Lease>, "Err": …}`
+   * (edgecontroller upstream.go createOrUpdateLease / queryLease).
+   */
   private renewLease(first: boolean): void {
     const hub = this.hub;
     if (hub === undefined || !hub.connected) return;
     const now = this.opts.clock.now();
-    const lease: JsonObject = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: this.name, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: this.name, leaseDurationSeconds: this.opts.leaseDurationSeconds ?? 40, renewTime: leaseTime(now) },
+    const spec = { holderIdentity: this.name, leaseDurationSeconds: this.opts.leaseDurationSeconds ?? 40, renewTime: leaseTime(now) };
+    const fresh: JsonObject = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: 'kube-node-lease' }, spec };
+    const remember = (reply: Message): boolean => {
+      const obj = objectResp(reply.content);
+      if (obj === undefined) return false;
+      this.lease = obj;
+      return true;
     };
-    hub.request(first ? this.messages.leaseCreate(this.name, lease) : this.messages.leaseUpdate(this.name, lease)).catch(() => undefined);
+    const run = async (): Promise<void> => {
+      if (this.lease === undefined) {
+        if (!remember(await hub.request(this.messages.leaseCreate(this.name, fresh)))) {
+          // it exists already (a restart): fetch it to learn its resourceVersion
+          remember(await hub.request(this.messages.query('kube-node-lease', 'lease', this.name)));
+        }
+        if (first) return;
+      }
+      const current = this.lease;
+      if (current === undefined) return;
+      const updated: JsonObject = { ...current, spec: { ...(current['spec'] as JsonObject | undefined), ...spec } };
+      if (!remember(await hub.request(this.messages.leaseUpdate(this.name, updated)))) this.lease = undefined; // conflict: re-read next time
+    };
+    run().catch(() => undefined);
     if (first) this.every(this.opts.leaseRenewMs ?? 10_000, () => this.renewLease(false));
   }
 
@@ -320,6 +343,7 @@ export class EdgeNode {
     if (runtime === undefined) return;
     const meta = pod.metadata ?? {};
     runtime.apply(pod);
+    if (meta.deletionTimestamp === undefined) this.fetchReferenced(pod);
     if (meta.deletionTimestamp !== undefined) {
       // edged: containers are gone, so ask the cloud to remove the pod object (client/pod.go Delete)
       const ns = meta.namespace ?? 'default';
@@ -330,10 +354,75 @@ export class EdgeNode {
     }
   }
 
+  /**
+   * edged mounts a pod's ConfigMaps and Secrets by asking metamanager, which (online) queries the cloud and
+   * stores the answer; CloudCore only pushes later *updates* to nodes whose pods use them (locationCache).
+   * Offline, the stored copy serves: that is edge autonomy for configuration.
+   */
+  private fetchReferenced(pod: KubeObject): void {
+    const hub = this.hub;
+    const store = this.store;
+    if (hub === undefined || store === undefined || !hub.connected) return;
+    const ns = pod.metadata?.namespace ?? 'default';
+    for (const ref of referencedObjects(pod)) {
+      const key = `${ns}/${ref.type}/${ref.name}`;
+      hub
+        .request(this.messages.query(ns, ref.type, ref.name))
+        .then((reply) => {
+          const obj = asObject(reply.content);
+          if (obj?.metadata?.name === undefined || this.store !== store) return;
+          store.upsert(key, ref.type, JSON.stringify(obj));
+          this.emit({ op: 'apply', kind: ref.type, namespace: ns, name: ref.name, ...idAndRv(obj) });
+        })
+        .catch(() => undefined);
+    }
+  }
+
   private ack(message: Message): void {
     if (this.opts.defects?.skipAck === true) return;
     if (this.hub?.send(this.messages.ack(message)) === true) this.emit({ op: 'ack', msgId: message.header.msgId, resource: message.route.resource });
   }
+}
+
+/** The `{"Object": …, "Err": …}` replies of edgecontroller: the object when Err is empty. */
+function objectResp(content: JsonValue | undefined): JsonObject | undefined {
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) return undefined;
+  const obj = (content)['Object'];
+  const err = (content)['Err'];
+  if (err !== null && err !== undefined && !(typeof err === 'object' && Object.keys(err).length === 0)) return undefined;
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return undefined;
+  const meta = (obj)['metadata'] as JsonObject | undefined;
+  return typeof meta?.['resourceVersion'] === 'string' && meta['resourceVersion'] !== '' ? (obj) : undefined;
+}
+
+/** ConfigMaps and Secrets a pod needs (volumes, projected volumes, envFrom, env valueFrom). */
+export function referencedObjects(pod: KubeObject): { type: 'configmap' | 'secret'; name: string }[] {
+  const out = new Map<string, { type: 'configmap' | 'secret'; name: string }>();
+  const add = (type: 'configmap' | 'secret', name: unknown): void => {
+    if (typeof name === 'string' && name !== '') out.set(`${type}/${name}`, { type, name });
+  };
+  type Source = { configMap?: { name?: string }; secret?: { secretName?: string; name?: string } };
+  type Container = { envFrom?: { configMapRef?: { name?: string }; secretRef?: { name?: string } }[]; env?: { valueFrom?: { configMapKeyRef?: { name?: string }; secretKeyRef?: { name?: string } } }[] };
+  const spec = (pod['spec'] ?? {}) as { volumes?: (Source & { projected?: { sources?: Source[] } })[]; containers?: Container[]; initContainers?: Container[] };
+  for (const v of spec.volumes ?? []) {
+    add('configmap', v.configMap?.name);
+    add('secret', v.secret?.secretName);
+    for (const src of v.projected?.sources ?? []) {
+      add('configmap', src.configMap?.name);
+      add('secret', src.secret?.name);
+    }
+  }
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+    for (const e of c.envFrom ?? []) {
+      add('configmap', e.configMapRef?.name);
+      add('secret', e.secretRef?.name);
+    }
+    for (const e of c.env ?? []) {
+      add('configmap', e.valueFrom?.configMapKeyRef?.name);
+      add('secret', e.valueFrom?.secretKeyRef?.name);
+    }
+  }
+  return [...out.values()];
 }
 
 function asObject(content: JsonValue | undefined): KubeObject | undefined {

@@ -155,6 +155,10 @@ export class HubClient {
       if (waiting !== undefined) {
         this.pending.delete(parent);
         waiting.timer.cancel();
+        // metamanager's feedbackResponse acknowledges every reply to a remote request: CloudHub sends replies
+        // that carry objects (queries, registration) through its stop-and-wait ACK queue, and an unacked reply
+        // holds up every later message to this node by 5 s × 5 resends
+        this.send(this.opts.messages.ack(message));
         waiting.resolve(message);
         return;
       }

@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import type { Clock } from '../core/clock.ts';
+import { EdgeproofError } from '../core/errors.ts';
+import { silentProgress, type Progress } from '../core/progress.ts';
+import type { Random } from '../core/random.ts';
+import type { ReconnectPolicy } from '../edge/backoff.ts';
+import { EdgeNode, type EdgeDefects, type EdgeEvent } from '../edge/edge-node.ts';
+import type { ImageCatalog } from '../edge/pod-runtime.ts';
+import type { HardwareProfile } from '../edge/profile.ts';
+import type { LinkProfile } from '../network/link-profile.ts';
+import { mapLimit, type Network } from '../network/network.ts';
+import type { Uplink } from '../network/uplink.ts';
+import { bootstrapEdgeCertificate, type EdgeCredentials } from '../protocol/bootstrap.ts';
+import { dialWebSocket, type Transport } from '../protocol/transport.ts';
+
+/** One simulated edge node of a fleet and the uplink it sits behind. */
+export interface FleetMember {
+  readonly name: string;
+  readonly profile: HardwareProfile;
+  /** Uplink name: every gate of a station shares its station's uplink; a vehicle has its own. */
+  readonly uplink: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** Where the fleet finds the cloud under test (StartedCloudCore satisfies this). */
+export interface CloudEndpoint {
+  readonly websocketHost: string;
+  readonly websocketPort: number;
+  readonly certServerUrl: string;
+  readonly token: string;
+}
+
+export interface FleetOptions {
+  readonly members: readonly FleetMember[];
+  readonly cloud: CloudEndpoint;
+  readonly network: Network;
+  /** Profile of each uplink by name (unshaped when absent). */
+  readonly uplinkProfile?: (uplink: string) => LinkProfile | undefined;
+  readonly stateDir: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly reconnect?: ReconnectPolicy;
+  readonly heartbeatMs?: number;
+  readonly nodeStatusPeriodMs?: number;
+  readonly leaseRenewMs?: number;
+  readonly slimStatus?: boolean;
+  /**
+   * `per-node`: every node bootstraps its own certificate with the token, as edgecore does. `shared`: one
+   * bootstrap for the fleet (CloudHub does not match certificate CN to node id unless
+   * cloudHub.authorization is enabled, which it is not by default) — thousands of nodes start faster.
+   */
+  readonly credentials?: 'per-node' | 'shared';
+  readonly images?: ImageCatalog;
+  readonly defects?: (node: string) => EdgeDefects | undefined;
+  readonly onEvent?: (node: string, event: EdgeEvent) => void;
+  /** Nodes started at once (each start is a TLS handshake and a registration). */
+  readonly startConcurrency?: number;
+  /** Keep node stores in memory instead of one SQLite file each (scale runs; autonomy tests need files). */
+  readonly inMemoryStores?: boolean;
+  readonly progress?: Progress;
+}
+
+/**
+ * Thousands of simulated edge nodes in one process, each dialling the real CloudCore through its uplink's
+ * Toxiproxy proxy with a certificate bootstrapped from the real token.
+ */
+export class Fleet {
+  readonly nodes: ReadonlyMap<string, EdgeNode>;
+  readonly uplinks: ReadonlyMap<string, Uplink>;
+
+  private constructor(nodes: Map<string, EdgeNode>, uplinks: Map<string, Uplink>, private readonly opts: FleetOptions) {
+    this.nodes = nodes;
+    this.uplinks = uplinks;
+  }
+
+  static async create(opts: FleetOptions): Promise<Fleet> {
+    const progress = opts.progress ?? silentProgress;
+    const names = new Set<string>();
+    for (const m of opts.members) {
+      if (names.has(m.name)) throw new EdgeproofError('E_BAD_SCENARIO', `node "${m.name}" appears twice in the fleet`, { where: 'fleet', fix: 'give every node a unique name' });
+      names.add(m.name);
+    }
+    const uplinkNames = [...new Set(opts.members.map((m) => m.uplink))].sort();
+    progress.step('fleet', `creating ${uplinkNames.length} uplinks for ${opts.members.length} nodes`);
+    const uplinks = new Map<string, Uplink>();
+    const created = await opts.network.createUplinks(uplinkNames.map((name) => ({ name, upstreamHost: opts.cloud.websocketHost, upstreamPort: opts.cloud.websocketPort })));
+    for (const u of created) uplinks.set(u.name, u);
+    await mapLimit(created, 16, async (u) => {
+      const p = opts.uplinkProfile?.(u.name);
+      if (p !== undefined) await u.applyProfile(p);
+    });
+    const sharing = new Map<string, number>();
+    for (const m of opts.members) sharing.set(m.uplink, (sharing.get(m.uplink) ?? 0) + 1);
+
+    const mode = opts.credentials ?? 'per-node';
+    const shared = mode === 'shared' ? await bootstrap(opts.cloud, opts.members[0]?.name ?? 'edgeproof-fleet', opts.clock) : undefined;
+    const nodes = new Map<string, EdgeNode>();
+    for (const m of opts.members) {
+      const uplink = uplinks.get(m.uplink);
+      if (uplink === undefined) throw new EdgeproofError('E_INTERNAL', `uplink ${m.uplink} was not created`, { where: 'fleet' });
+      let creds = shared;
+      const dial = async (): Promise<Transport> => {
+        creds ??= await bootstrap(opts.cloud, m.name, opts.clock);
+        return dialWebSocket({
+          server: `${uplink.listenHost}:${uplink.listenPort}`,
+          nodeName: m.name,
+          tls: { cert: creds.certPem, key: creds.keyPem, ca: creds.caPem },
+          handshakeTimeoutMs: 30_000,
+        });
+      };
+      const share = sharing.get(m.uplink) ?? 1;
+      nodes.set(
+        m.name,
+        new EdgeNode({
+          name: m.name,
+          profile: m.profile,
+          storePath: opts.inMemoryStores === true ? ':memory:' : join(opts.stateDir, 'edges', m.name, 'edgecore.db'),
+          dial,
+          clock: opts.clock,
+          random: opts.random.fork(m.name),
+          ...(opts.reconnect !== undefined ? { reconnect: opts.reconnect } : {}),
+          ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+          ...(opts.nodeStatusPeriodMs !== undefined ? { nodeStatusPeriodMs: opts.nodeStatusPeriodMs } : {}),
+          ...(opts.leaseRenewMs !== undefined ? { leaseRenewMs: opts.leaseRenewMs } : {}),
+          ...(opts.slimStatus !== undefined ? { slimStatus: opts.slimStatus } : {}),
+          ...(m.labels !== undefined ? { labels: m.labels } : {}),
+          ...(opts.images !== undefined ? { images: opts.images } : {}),
+          // gates behind one station uplink share its bandwidth for image pulls
+          // (an unshaped link: loopback speed, call it 1 Gbit/s)
+          linkBytesPerSecond: () => (uplink.partitioned ? 0 : ((uplink.profile.bandwidthKbps.down ?? 1_000_000) * 125) / share),
+          ...(opts.defects?.(m.name) !== undefined ? { defects: opts.defects(m.name) ?? {} } : {}),
+          ...(opts.onEvent !== undefined ? { onEvent: (e: EdgeEvent) => opts.onEvent?.(m.name, e) } : {}),
+        }),
+      );
+    }
+    return new Fleet(nodes, uplinks, opts);
+  }
+
+  node(name: string): EdgeNode {
+    const n = this.nodes.get(name);
+    if (n === undefined) throw new EdgeproofError('E_BAD_SCENARIO', `no node named "${name}" in the fleet`, { where: 'fleet', fix: 'check the selector' });
+    return n;
+  }
+
+  uplinkOf(node: string): Uplink {
+    const member = this.opts.members.find((m) => m.name === node);
+    const u = member !== undefined ? this.uplinks.get(member.uplink) : undefined;
+    if (u === undefined) throw new EdgeproofError('E_BAD_SCENARIO', `node "${node}" has no uplink`, { where: 'fleet', fix: 'check the selector' });
+    return u;
+  }
+
+  async startAll(progress: Progress = this.opts.progress ?? silentProgress): Promise<void> {
+    let done = 0;
+    const all = [...this.nodes.values()];
+    await mapLimit(all, this.opts.startConcurrency ?? 50, async (n) => {
+      await n.start();
+      done++;
+      if (done % 500 === 0 || done === all.length) progress.step('fleet', `${done}/${all.length} nodes started`);
+    });
+  }
+
+  connectedCount(): number {
+    let c = 0;
+    for (const n of this.nodes.values()) if (n.connected) c++;
+    return c;
+  }
+
+  async stopAll(): Promise<void> {
+    await mapLimit([...this.nodes.values()], 200, (n) => n.stop());
+  }
+}
+
+function bootstrap(cloud: CloudEndpoint, nodeName: string, clock: Clock): Promise<EdgeCredentials> {
+  return bootstrapEdgeCertificate({ httpServer: cloud.certServerUrl, token: cloud.token, nodeName, clock });
+}
