@@ -1,4 +1,5 @@
 import { EdgeproofError, ExitCode, isEdgeproofError, messageOf } from '../core/errors.ts';
+import { benchCommand } from './commands/bench.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { downCommand } from './commands/down.ts';
 import { setupCommand } from './commands/setup.ts';
@@ -9,10 +10,14 @@ export const usage = `edgeproof — conformance bench for KubeEdge-style cloud-e
 Usage:
   edgeproof doctor [--json]        each real component: found, version, how to get it
   edgeproof setup                  build or install every real component into the cache (idempotent)
-  edgeproof up [--backend B] [--node-grace S]
-                                   start the stack, print its endpoints, stay until Ctrl-C
+  edgeproof up [--backend B] [--cloud kubeedge|none] [--node-grace S]
+                                   start the stack (control plane, CloudCore, Toxiproxy, Mosquitto),
+                                   print its endpoints, stay until Ctrl-C
   edgeproof down                   stop stacks left running by \`edgeproof up\`
   edgeproof demo                   start the stack, show what runs, stop it
+  edgeproof bench [fleet] [--nodes N] [--per-uplink K] [--hold S] [--credentials shared|per-node]
+                  [--stores sqlite|memory] [--out DIR]
+                                   figures: N nodes against real CloudCore through Toxiproxy
   edgeproof help
 
 Backends (B): auto (default: testcontainers when Docker answers, else local), local, testcontainers,
@@ -33,6 +38,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await downCommand(rest);
       case 'demo':
         return await demoCommand(rest);
+      case 'bench':
+        return await benchCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as storeModule from './store.ts';
 import { EdgeStore } from './store.ts';
 
 describe('edge store (SQLite, shaped like edgecore.db)', () => {
@@ -30,5 +31,23 @@ describe('edge store (SQLite, shaped like edgecore.db)', () => {
     s.upsertV2({ key: '/core/v1/pods/default/nginx', groupVersionResource: '/v1, Resource=pods', namespace: 'default', name: 'nginx', resourceVersion: 9, value: '{}' });
     expect(s.getV2('/core/v1/pods/default/nginx')?.resourceVersion).toBe(9);
     s.close();
+  });
+});
+
+describe('edge store connection pool', () => {
+  it('more stores than open connections: each keeps its own data through eviction and reopening', () => {
+    const { setOpenStoreLimit, openStoreConnections } = storeModule;
+    setOpenStoreLimit(2);
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'edgeproof-pool-'));
+      const stores = Array.from({ length: 5 }, (_, i) => EdgeStore.open(join(dir, `n${i}`, 'edgecore.db')));
+      stores.forEach((s, i) => s.upsert('default/configmap/c', 'configmap', `{"n":${i}}`));
+      expect(openStoreConnections()).toBeLessThanOrEqual(2);
+      stores.forEach((s, i) => expect(s.get('default/configmap/c')?.value).toBe(`{"n":${i}}`));
+      expect(openStoreConnections()).toBeLessThanOrEqual(2);
+      for (const s of stores) s.close();
+    } finally {
+      storeModule.setOpenStoreLimit(64);
+    }
   });
 });

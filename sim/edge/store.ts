@@ -1,4 +1,4 @@
-import Database, { type Database as SqliteDatabase, type Statement } from 'better-sqlite3';
+import Database, { type Database as SqliteDatabase } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -26,60 +26,128 @@ export interface MetaV2Row {
   readonly value: string;
 }
 
+type Statements = ReturnType<typeof prepare>;
+
+function prepare(db: SqliteDatabase) {
+  return {
+    upsert: db.prepare<[string, string, string]>('INSERT INTO meta (key, type, value) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET type = excluded.type, value = excluded.value'),
+    get: db.prepare<[string], MetaRow>('SELECT key, type, value FROM meta WHERE key = ?'),
+    del: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
+    byType: db.prepare<[string], MetaRow>('SELECT key, type, value FROM meta WHERE type = ? ORDER BY key'),
+    all: db.prepare<[], MetaRow>('SELECT key, type, value FROM meta ORDER BY key'),
+    upsertV2: db.prepare<[string, string, string, string, number, string]>(
+      'INSERT INTO meta_v2 (key, group_version_resource, namespace, name, resource_version, value) VALUES (?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT(key) DO UPDATE SET group_version_resource = excluded.group_version_resource, namespace = excluded.namespace, ' +
+        'name = excluded.name, resource_version = excluded.resource_version, value = excluded.value',
+    ),
+    delV2: db.prepare<[string]>('DELETE FROM meta_v2 WHERE key = ?'),
+    getV2: db.prepare<[string], { key: string; group_version_resource: string; namespace: string; name: string; resource_version: number; value: string }>(
+      'SELECT key, group_version_resource, namespace, name, resource_version, value FROM meta_v2 WHERE key = ?',
+    ),
+    putImage: db.prepare<[string, number, number]>('INSERT OR REPLACE INTO edgeproof_image (image, size_bytes, pulled_at) VALUES (?, ?, ?)'),
+    images: db.prepare<[], { image: string; size_bytes: number; pulled_at: number }>('SELECT image, size_bytes, pulled_at FROM edgeproof_image ORDER BY image'),
+  };
+}
+
+interface OpenDb {
+  readonly db: SqliteDatabase;
+  readonly stmts: Statements;
+}
+
+function openDb(path: string): OpenDb {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  // small page cache and no WAL shared-memory file; synchronous=OFF survives a process crash or restart
+  // (the OS holds the pages), which is what is simulated
+  db.pragma('cache_size = -64');
+  db.pragma('journal_mode = TRUNCATE');
+  db.pragma('synchronous = OFF');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS meta (key VARCHAR(256) PRIMARY KEY, type VARCHAR(32), value TEXT);
+    CREATE TABLE IF NOT EXISTS meta_v2 (key VARCHAR(256) PRIMARY KEY, group_version_resource VARCHAR(256),
+      namespace VARCHAR(256), name VARCHAR(256), resource_version INTEGER, value TEXT);
+    -- not in edgecore: the container runtime's image store, which survives an edgecore restart on a real box
+    CREATE TABLE IF NOT EXISTS edgeproof_image (image TEXT PRIMARY KEY, size_bytes INTEGER, pulled_at INTEGER);
+  `);
+  return { db, stmts: prepare(db) };
+}
+
+/**
+ * Open SQLite connections are expensive (~190 KiB each: page cache, lookaside, prepared statements) and a
+ * fleet has thousands of stores that are mostly idle. File-backed stores therefore share a small LRU of open
+ * connections; a store's file is opened when it is touched and closed when another store needs the slot.
+ * What autonomy rests on — the file — is unaffected.
+ */
+class ConnectionPool {
+  private readonly open = new Map<EdgeStore, OpenDb>();
+  constructor(public capacity: number) {}
+
+  acquire(store: EdgeStore, path: string): OpenDb {
+    const hit = this.open.get(store);
+    if (hit !== undefined) {
+      // move to most-recently-used
+      this.open.delete(store);
+      this.open.set(store, hit);
+      return hit;
+    }
+    while (this.open.size >= this.capacity) {
+      const [oldest, conn] = this.open.entries().next().value as [EdgeStore, OpenDb];
+      this.open.delete(oldest);
+      conn.db.close();
+    }
+    const conn = openDb(path);
+    this.open.set(store, conn);
+    return conn;
+  }
+
+  release(store: EdgeStore): void {
+    const conn = this.open.get(store);
+    if (conn === undefined) return;
+    this.open.delete(store);
+    conn.db.close();
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+}
+
+const pool = new ConnectionPool(64);
+
+/** How many file-backed stores may hold an open connection at once (process-wide). */
+export function setOpenStoreLimit(limit: number): void {
+  pool.capacity = Math.max(1, Math.floor(limit));
+}
+
+export function openStoreConnections(): number {
+  return pool.size;
+}
+
 export class EdgeStore {
   readonly path: string;
-  private readonly db: SqliteDatabase;
-  private readonly stmts: {
-    upsert: Statement<[string, string, string]>;
-    get: Statement<[string], MetaRow>;
-    del: Statement<[string]>;
-    byType: Statement<[string], MetaRow>;
-    all: Statement<[], MetaRow>;
-    upsertV2: Statement<[string, string, string, string, number, string]>;
-    delV2: Statement<[string]>;
-    getV2: Statement<[string], { key: string; group_version_resource: string; namespace: string; name: string; resource_version: number; value: string }>;
-    putImage: Statement<[string, number, number]>;
-    images: Statement<[], { image: string; size_bytes: number; pulled_at: number }>;
-  };
+  /** In-memory stores keep their one connection: closing it would lose the data. */
+  private readonly memory: OpenDb | undefined;
+  private closed = false;
 
-  private constructor(path: string, db: SqliteDatabase) {
+  private constructor(path: string) {
     this.path = path;
-    this.db = db;
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key VARCHAR(256) PRIMARY KEY, type VARCHAR(32), value TEXT);
-      CREATE TABLE IF NOT EXISTS meta_v2 (key VARCHAR(256) PRIMARY KEY, group_version_resource VARCHAR(256),
-        namespace VARCHAR(256), name VARCHAR(256), resource_version INTEGER, value TEXT);
-      -- not in edgecore: the container runtime's image store, which survives an edgecore restart on a real box
-      CREATE TABLE IF NOT EXISTS edgeproof_image (image TEXT PRIMARY KEY, size_bytes INTEGER, pulled_at INTEGER);
-    `);
-    this.stmts = {
-      upsert: db.prepare('INSERT INTO meta (key, type, value) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET type = excluded.type, value = excluded.value'),
-      get: db.prepare('SELECT key, type, value FROM meta WHERE key = ?'),
-      del: db.prepare('DELETE FROM meta WHERE key = ?'),
-      byType: db.prepare('SELECT key, type, value FROM meta WHERE type = ? ORDER BY key'),
-      all: db.prepare('SELECT key, type, value FROM meta ORDER BY key'),
-      upsertV2: db.prepare(
-        'INSERT INTO meta_v2 (key, group_version_resource, namespace, name, resource_version, value) VALUES (?, ?, ?, ?, ?, ?) ' +
-          'ON CONFLICT(key) DO UPDATE SET group_version_resource = excluded.group_version_resource, namespace = excluded.namespace, ' +
-          'name = excluded.name, resource_version = excluded.resource_version, value = excluded.value',
-      ),
-      delV2: db.prepare('DELETE FROM meta_v2 WHERE key = ?'),
-      getV2: db.prepare('SELECT key, group_version_resource, namespace, name, resource_version, value FROM meta_v2 WHERE key = ?'),
-      putImage: db.prepare('INSERT OR REPLACE INTO edgeproof_image (image, size_bytes, pulled_at) VALUES (?, ?, ?)'),
-      images: db.prepare('SELECT image, size_bytes, pulled_at FROM edgeproof_image ORDER BY image'),
-    };
+    this.memory = path === ':memory:' ? openDb(path) : undefined;
   }
 
   /** Open (or create) the store at `path`; ':memory:' for a store that dies with the process. */
   static open(path: string): EdgeStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    // small page cache (64 KiB) and no WAL shared-memory file: thousands of stores share one process.
-    // synchronous=OFF survives a process crash or restart (the OS holds the pages), which is what is simulated.
-    db.pragma('cache_size = -64');
-    db.pragma('journal_mode = TRUNCATE');
-    db.pragma('synchronous = OFF');
-    return new EdgeStore(path, db);
+    const store = new EdgeStore(path);
+    store.conn(); // create the file and tables now, so errors surface at open
+    return store;
+  }
+
+  private conn(): OpenDb {
+    if (this.closed) throw new Error(`edge store ${this.path} is closed`);
+    return this.memory ?? pool.acquire(this, this.path);
+  }
+
+  private get stmts(): Statements {
+    return this.conn().stmts;
   }
 
   upsert(key: string, type: string, value: string): void {
@@ -119,7 +187,7 @@ export class EdgeStore {
 
   /** Apply several writes atomically (one message may touch meta and meta_v2). */
   transaction(fn: () => void): void {
-    this.db.transaction(fn)();
+    this.conn().db.transaction(fn)();
   }
 
   recordImage(image: string, sizeBytes: number, pulledAtMs: number): void {
@@ -131,6 +199,9 @@ export class EdgeStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.closed) return;
+    this.closed = true;
+    if (this.memory !== undefined) this.memory.db.close();
+    else pool.release(this);
   }
 }

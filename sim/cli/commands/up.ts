@@ -1,19 +1,24 @@
 import { parseBackend, startStack, type StartedStack } from '../../components/stack.ts';
-import { ExitCode } from '../../core/errors.ts';
+import { EdgeproofError, ExitCode } from '../../core/errors.ts';
 import { stderrProgress } from '../../core/progress.ts';
 import { parseFlags, positiveNumberFlag } from '../args.ts';
 
 const upFlags = {
   backend: { type: 'string', default: 'auto' },
   'node-grace': { type: 'string' },
+  cloud: { type: 'string', default: 'kubeedge' },
 } as const;
 
 async function startFromFlags(command: string, argv: readonly string[]): Promise<StartedStack> {
   const { values } = parseFlags(command, argv, upFlags);
   const backend = parseBackend(values.backend);
   const grace = positiveNumberFlag(values['node-grace'], '--node-grace');
+  if (values.cloud !== 'kubeedge' && values.cloud !== 'none') {
+    throw new EdgeproofError('E_BAD_FLAG', `unknown cloud "${values.cloud}"`, { where: '--cloud', fix: 'use --cloud kubeedge (default) or --cloud none (control plane only)' });
+  }
   return startStack({
     backend,
+    cloud: values.cloud,
     progress: stderrProgress,
     controlPlane: grace !== undefined ? { nodeMonitorGracePeriodSeconds: grace } : {},
   });
@@ -26,6 +31,9 @@ function describe(stack: StartedStack): string {
     `kube-apiserver: ${stack.controlPlane.server} (${stack.controlPlane.version})`,
     `toxiproxy API:  ${stack.toxiproxy.apiUrl}`,
     `MQTT broker:    ${stack.mqtt.url}`,
+    ...(stack.cloudcore !== undefined
+      ? [`CloudCore:      websocket ${stack.cloudcore.websocketUrl}, certificates ${stack.cloudcore.certServerUrl}`, `edge token:     ${stack.cloudcore.token}`]
+      : []),
     `state and logs: ${stack.stateDir}`,
     'components:',
     ...stack.components().map((c) => `  ${c.name.padEnd(24)} ${c.version.padEnd(10)} pid ${String(c.pid ?? '-').padEnd(8)} log ${c.logFile}`),
