@@ -34,7 +34,15 @@ describe('simulated edge nodes under real CloudCore', () => {
   });
 
   it('registers nodes with their hardware profile: arch, allocatable and the edge role label', async () => {
-    const node = await kube().get('/api/v1/nodes/gate-a');
+    // CloudCore creates the Node without its kubernetes.io/* labels and patches them on in a second call
+    // (edgecontroller upstream.go createNode, working around NodeRestriction), so they may trail the Node
+    const node = await eventually(
+      async () => {
+        const n = await kube().get('/api/v1/nodes/gate-a');
+        return n.metadata?.labels?.['kubernetes.io/arch'] !== undefined ? n : undefined;
+      },
+      { timeoutMs: 30_000, what: 'gate-a to carry its kubernetes.io labels' },
+    );
     expect(node.metadata?.labels?.['kubernetes.io/arch']).toBe('arm64');
     expect(node.metadata?.labels?.['node-role.kubernetes.io/edge']).toBe('');
     expect((node['status'] as { allocatable: Record<string, string> }).allocatable['cpu']).toBe('4');
