@@ -8,13 +8,13 @@ import { seededRandom } from '../../sim/core/random.ts';
 import type { EdgeDefects, EdgeEvent } from '../../sim/edge/edge-node.ts';
 import type { ImageCatalog } from '../../sim/edge/pod-runtime.ts';
 import { loadHardwareProfile } from '../../sim/edge/profile.ts';
-import { Fleet, type FleetMember } from '../../sim/fleet/fleet.ts';
+import { RunningFleet, type FleetMember } from '../../sim/fleet/running-fleet.ts';
 import { Network } from '../../sim/network/network.ts';
 import type { KubeObject } from '../../sim/kube/client.ts';
 
 export interface CloudFleet {
   readonly stack: StartedStack;
-  readonly fleet: Fleet;
+  readonly fleet: RunningFleet;
   readonly network: Network;
   readonly events: { node: string; event: EdgeEvent; at: number }[];
   stop(): Promise<void>;
@@ -44,7 +44,7 @@ export async function startCloudFleet(opts: {
   const events: CloudFleet['events'] = [];
   const profiles = { arm: loadHardwareProfile('fixtures/hardware/arm-gate-4c-1g.yaml'), x86: loadHardwareProfile('fixtures/hardware/x86-ipc-8c-16g.yaml') };
   try {
-    const fleet = await Fleet.create({
+    const fleet = await RunningFleet.create({
       members: opts.members(profiles),
       cloud: cloudcore,
       network,

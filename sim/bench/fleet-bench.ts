@@ -5,7 +5,7 @@ import { systemClock } from '../core/clock.ts';
 import type { Progress } from '../core/progress.ts';
 import { seededRandom } from '../core/random.ts';
 import { loadHardwareProfile } from '../edge/profile.ts';
-import { Fleet, type FleetMember } from '../fleet/fleet.ts';
+import { RunningFleet, type FleetMember } from '../fleet/running-fleet.ts';
 import { Network } from '../network/network.ts';
 import { cpuCores, percentile, sampleProcess, type PerfData, type ProcSample } from './proc-stats.ts';
 
@@ -60,7 +60,7 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<FleetBench
     const baseRss = process.memoryUsage().rss;
     const baseHeap = process.memoryUsage().heapUsed;
     const network = new Network(stack.toxiproxy);
-    const fleet = await Fleet.create({
+    const fleet = await RunningFleet.create({
       members,
       cloud: cloudcore,
       network,

@@ -64,7 +64,7 @@ export interface FleetOptions {
  * Thousands of simulated edge nodes in one process, each dialling the real CloudCore through its uplink's
  * Toxiproxy proxy with a certificate bootstrapped from the real token.
  */
-export class Fleet {
+export class RunningFleet {
   readonly nodes: ReadonlyMap<string, EdgeNode>;
   readonly uplinks: ReadonlyMap<string, Uplink>;
 
@@ -73,7 +73,7 @@ export class Fleet {
     this.uplinks = uplinks;
   }
 
-  static async create(opts: FleetOptions): Promise<Fleet> {
+  static async create(opts: FleetOptions): Promise<RunningFleet> {
     const progress = opts.progress ?? silentProgress;
     const names = new Set<string>();
     for (const m of opts.members) {
@@ -133,7 +133,7 @@ export class Fleet {
         }),
       );
     }
-    return new Fleet(nodes, uplinks, opts);
+    return new RunningFleet(nodes, uplinks, opts);
   }
 
   node(name: string): EdgeNode {
