@@ -139,7 +139,7 @@ describe('simulated edge node over an in-memory link', () => {
     await node.restart();
     await settle(5000);
     expect(node.pods().find((p) => p.name === 'web')?.lifecycle).toBe('running');
-    expect(events.some((e) => e.op === 'restart' && e.restoredPods === 1)).toBe(true);
+    expect(events.some((e) => e.op === 'start' && !e.boot && e.restoredPods === 1)).toBe(true);
     const dialsBefore = cloud.dials;
     cloud.accept = true;
     await settle(5000);

@@ -19,8 +19,19 @@ export type EdgeEvent =
   | { readonly op: 'apply'; readonly kind: string; readonly namespace: string; readonly name: string; readonly uid?: string; readonly rv?: string }
   | { readonly op: 'delete'; readonly kind: string; readonly namespace: string; readonly name: string; readonly uid?: string }
   | { readonly op: 'ack'; readonly msgId: string; readonly resource: string }
-  | { readonly op: 'pod-state'; readonly namespace: string; readonly name: string; readonly phase: string; readonly reason?: string }
-  | { readonly op: 'restart'; readonly offline: boolean; readonly restoredPods: number }
+  | {
+      readonly op: 'pod-state';
+      readonly namespace: string;
+      readonly name: string;
+      readonly phase: PodStatus['phase'] | 'Stopped';
+      readonly uid?: string;
+      readonly labels?: Readonly<Record<string, string>>;
+      /** The first container's image: a rollout changes it, so it tells the version the pod runs. */
+      readonly image?: string;
+      readonly reason?: string;
+    }
+  /** The edge process started and loaded its store (`boot` the first time, `restart` after). */
+  | { readonly op: 'start'; readonly boot: boolean; readonly restoredPods: number }
   | { readonly op: 'bad-frame'; readonly error: string };
 
 /**
@@ -84,6 +95,8 @@ export class EdgeNode {
   private timers: Timer[] = [];
   private registered = false;
   private readyTransition: number;
+  private starts = 0;
+  private reconnect: ReconnectPolicy;
   private justReconnectedUntil = 0;
   private readonly lastPodStatus = new Map<string, PodStatus>();
   /** The Lease as the cloud last returned it: updates must carry its resourceVersion (edged's lease controller). */
@@ -93,6 +106,7 @@ export class EdgeNode {
     this.name = opts.name;
     this.messages = new MessageFactory({ clock: opts.clock });
     this.readyTransition = opts.clock.now();
+    this.reconnect = opts.reconnect ?? defaultEdgecorePolicy;
   }
 
   get connected(): boolean {
@@ -123,8 +137,8 @@ export class EdgeNode {
     });
     // autonomy: pods come back from the local store before (and regardless of) any contact with the cloud
     const restored = store.listByType('pod');
+    this.emit({ op: 'start', boot: this.starts++ === 0, restoredPods: restored.length });
     for (const row of restored) this.runtime.apply(JSON.parse(row.value) as KubeObject);
-    if (restored.length > 0) this.emit({ op: 'restart', offline: true, restoredPods: restored.length });
 
     this.hub = new HubClient({
       nodeName: this.name,
@@ -132,7 +146,7 @@ export class EdgeNode {
       clock: this.opts.clock,
       random: this.opts.random,
       messages: this.messages,
-      reconnect: this.opts.reconnect ?? defaultEdgecorePolicy,
+      reconnect: this.reconnect,
       ...(this.opts.heartbeatMs !== undefined ? { heartbeatMs: this.opts.heartbeatMs } : {}),
       ...(this.opts.defects?.neverReconnect === true ? { neverReconnect: true } : {}),
       onMessage: (m) => this.handle(m),
@@ -162,6 +176,17 @@ export class EdgeNode {
       rmSync(this.opts.storePath, { force: true });
     }
     await this.start();
+  }
+
+  /** Cut this node's connection now; it redials by its reconnect policy (the dialer decides if that works). */
+  dropLink(): void {
+    this.hub?.dropLink();
+  }
+
+  /** From now on (and across restarts), reconnect by this policy. */
+  setReconnectPolicy(policy: ReconnectPolicy): void {
+    this.reconnect = policy;
+    this.hub?.setReconnectPolicy(policy);
   }
 
   pods(): readonly SimPodView[] {
@@ -285,8 +310,26 @@ export class EdgeNode {
 
   private podStatusChanged(namespace: string, name: string, status: PodStatus): void {
     this.lastPodStatus.set(`${namespace}/${name}`, status);
-    this.emit({ op: 'pod-state', namespace, name, phase: status.phase, ...(status.reason !== undefined ? { reason: status.reason } : {}) });
+    this.emitPodState(namespace, name, status.phase, status.reason);
     this.sendPodStatus(namespace, name, status);
+  }
+
+  private emitPodState(namespace: string, name: string, phase: PodStatus['phase'] | 'Stopped', reason?: string): void {
+    if (this.opts.onEvent === undefined) return;
+    const row = this.store?.get(`${namespace}/pod/${name}`);
+    const obj = row !== undefined ? (JSON.parse(row.value) as KubeObject) : undefined;
+    const meta = obj?.metadata;
+    const image = (obj?.['spec'] as { containers?: { image?: string }[] } | undefined)?.containers?.[0]?.image;
+    this.emit({
+      op: 'pod-state',
+      namespace,
+      name,
+      phase,
+      ...(meta?.uid !== undefined ? { uid: meta.uid } : {}),
+      ...(meta?.labels !== undefined ? { labels: meta.labels } : {}),
+      ...(image !== undefined ? { image } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
   }
 
   private sendPodStatus(namespace: string, name: string, status: PodStatus): void {
@@ -323,11 +366,12 @@ export class EdgeNode {
       }
       case 'delete': {
         if (this.opts.defects?.forgetDeletesAfterReconnect === true && this.opts.clock.now() < this.justReconnectedUntil) return;
-        store.delete(key);
-        if (type === 'pod') {
+        if (type === 'pod' && runtime.get(namespace, name) !== undefined) {
+          this.emitPodState(namespace, name, 'Stopped');
           runtime.remove(namespace, name);
           this.lastPodStatus.delete(`${namespace}/${name}`);
         }
+        store.delete(key);
         const obj = asObject(message.content);
         this.emit({ op: 'delete', kind: type, namespace, name, ...(obj?.metadata?.uid !== undefined ? { uid: obj.metadata.uid } : {}) });
         this.ack(message);
@@ -342,6 +386,9 @@ export class EdgeNode {
     const runtime = this.runtime;
     if (runtime === undefined) return;
     const meta = pod.metadata ?? {};
+    if (meta.deletionTimestamp !== undefined && runtime.get(meta.namespace ?? 'default', meta.name ?? '') !== undefined) {
+      this.emitPodState(meta.namespace ?? 'default', meta.name ?? '', 'Stopped');
+    }
     runtime.apply(pod);
     if (meta.deletionTimestamp === undefined) this.fetchReferenced(pod);
     if (meta.deletionTimestamp !== undefined) {

@@ -54,7 +54,11 @@ export class HubClient {
   dials = 0;
   connectedAt: number | undefined;
 
-  constructor(private readonly opts: HubClientOptions) {}
+  private policy: ReconnectPolicy;
+
+  constructor(private readonly opts: HubClientOptions) {
+    this.policy = opts.reconnect;
+  }
 
   get state(): HubState {
     return this.stateValue;
@@ -83,6 +87,16 @@ export class HubClient {
       else t.close(1000, 'edge stopping');
     }
     this.failPending('the edge stopped');
+  }
+
+  /** The link breaks now (a cut cable): the peer sees 1006 and this side reconnects by its policy. */
+  dropLink(): void {
+    this.linkBroken('link dropped');
+  }
+
+  setReconnectPolicy(policy: ReconnectPolicy): void {
+    this.policy = policy;
+    this.attempt = 0;
   }
 
   /** Fire-and-forget send (ACKs, status patches). Returns false when not connected. */
@@ -197,7 +211,7 @@ export class HubClient {
     if (this.stopped()) return;
     this.stateValue = 'waiting';
     if (this.opts.neverReconnect === true && this.everConnected) return;
-    const delay = reconnectDelay(this.opts.reconnect, this.attempt++, this.opts.random);
+    const delay = reconnectDelay(this.policy, this.attempt++, this.opts.random);
     this.retryTimer?.cancel();
     this.retryTimer = this.opts.clock.setTimeout(() => {
       this.stateValue = 'connecting';

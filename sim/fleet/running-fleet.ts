@@ -68,7 +68,13 @@ export class RunningFleet {
   readonly nodes: ReadonlyMap<string, EdgeNode>;
   readonly uplinks: ReadonlyMap<string, Uplink>;
 
-  private constructor(nodes: Map<string, EdgeNode>, uplinks: Map<string, Uplink>, private readonly opts: FleetOptions) {
+  private constructor(
+    nodes: Map<string, EdgeNode>,
+    uplinks: Map<string, Uplink>,
+    /** Nodes whose own connection is cut (churn 'disconnect'): their dials fail until reachable again. */
+    private readonly unreachable: Set<string>,
+    private readonly opts: FleetOptions,
+  ) {
     this.nodes = nodes;
     this.uplinks = uplinks;
   }
@@ -95,11 +101,13 @@ export class RunningFleet {
     const mode = opts.credentials ?? 'per-node';
     const shared = mode === 'shared' ? await bootstrap(opts.cloud, opts.members[0]?.name ?? 'edgeproof-fleet', opts.clock) : undefined;
     const nodes = new Map<string, EdgeNode>();
+    const unreachable = new Set<string>();
     for (const m of opts.members) {
       const uplink = uplinks.get(m.uplink);
       if (uplink === undefined) throw new EdgeproofError('E_INTERNAL', `uplink ${m.uplink} was not created`, { where: 'fleet' });
       let creds = shared;
       const dial = async (): Promise<Transport> => {
+        if (unreachable.has(m.name)) throw new EdgeproofError('E_BACKEND_UNAVAILABLE', 'node is cut off (fault)', { where: m.name });
         creds ??= await bootstrap(opts.cloud, m.name, opts.clock);
         return dialWebSocket({
           server: `${uplink.listenHost}:${uplink.listenPort}`,
@@ -133,7 +141,7 @@ export class RunningFleet {
         }),
       );
     }
-    return new RunningFleet(nodes, uplinks, opts);
+    return new RunningFleet(nodes, uplinks, unreachable, opts);
   }
 
   node(name: string): EdgeNode {
@@ -157,6 +165,17 @@ export class RunningFleet {
       done++;
       if (done % 500 === 0 || done === all.length) progress.step('fleet', `${done}/${all.length} nodes started`);
     });
+  }
+
+  /** Cut one node off (its siblings behind the same uplink stay up) or let it reach the cloud again. */
+  setReachable(node: string, reachable: boolean): void {
+    const n = this.node(node);
+    if (reachable) {
+      this.unreachable.delete(node);
+      return;
+    }
+    this.unreachable.add(node);
+    n.dropLink();
   }
 
   connectedCount(): number {

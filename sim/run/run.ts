@@ -1,0 +1,251 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseBackend, startStack, type BackendChoice, type StartedStack } from '../components/stack.ts';
+import { systemClock } from '../core/clock.ts';
+import { EdgeproofError, isEdgeproofError, messageOf } from '../core/errors.ts';
+import type { Progress } from '../core/progress.ts';
+import { seededRandom } from '../core/random.ts';
+import type { EdgeDefects } from '../edge/edge-node.ts';
+import { FileJournal, METRIC_CLOUDCORE_RSS, readJournal } from '../evidence/journal.ts';
+import { runCheckers } from '../evidence/index.ts';
+import type { Verdict } from '../evidence/verdict.ts';
+import { runSchedule, type ExecutionReport } from '../faults/executor.ts';
+import { writeRunInputs } from '../faults/replay.ts';
+import { buildSchedule, type Schedule } from '../faults/schedule.ts';
+import { RunningFleet, type FleetMember } from '../fleet/running-fleet.ts';
+import { buildFleet, type Fleet as FleetTopology } from '../fleet/topology.ts';
+import { Network } from '../network/network.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { imageCatalog, initialManifests, workloadPath } from '../scenario/workloads.ts';
+import { sampleProcess } from '../bench/proc-stats.ts';
+import { assertedGuarantees, convergeWithinMs, evidenceBounds } from './bounds.ts';
+import { CloudObserver } from './cloud-observer.ts';
+import { edgeEventToJournal } from './edge-journal.ts';
+import { RealFaultTargets } from './fault-targets.ts';
+
+export interface RunOptions {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly outDir: string;
+  /** Overrides the scenario's cloud.backend. */
+  readonly backend?: BackendChoice;
+  readonly progress: Progress;
+  /** Abort (Ctrl-C) to stop early: the run still ends in a partial result. */
+  readonly signal?: AbortSignal;
+  /** Test-only: deliberate edge defects, to prove the checkers catch them on the live system. */
+  readonly defects?: (node: string) => EdgeDefects | undefined;
+}
+
+export type RunStatus = 'passed' | 'failed' | 'partial' | 'error';
+
+export interface RunOutcome {
+  readonly status: RunStatus;
+  readonly verdicts: readonly Verdict[];
+  readonly schedule: Schedule;
+  readonly execution: ExecutionReport | undefined;
+  readonly topology: FleetTopology;
+  readonly components: readonly { readonly name: string; readonly version: string }[];
+  readonly backend: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly historyFile: string;
+  readonly error?: EdgeproofError;
+  readonly partialReason?: 'interrupted' | 'component-died' | 'error';
+  readonly figures: Readonly<Record<string, number>>;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
+interface WorkloadStatus {
+  replicas?: number;
+  readyReplicas?: number;
+  desiredNumberScheduled?: number;
+  numberReady?: number;
+}
+
+/** Every initial Deployment has all replicas ready and every DaemonSet is ready on every node it wants. */
+async function waitWorkloadsReady(stack: StartedStack, scenario: Scenario, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const manifests = initialManifests(scenario);
+  if (manifests.length === 0) return true;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && signal?.aborted !== true) {
+    let ready = true;
+    for (const m of manifests) {
+      const w = scenario.workloads.find((x) => x.name === m.metadata?.labels?.['edgeproof.io/workload']);
+      if (w === undefined) continue;
+      const obj = await stack.controlPlane.kube.find(workloadPath(w, m.metadata?.name));
+      const st = (obj?.['status'] ?? {}) as WorkloadStatus;
+      const ok = w.kind === 'Deployment' ? (st.readyReplicas ?? 0) >= (w.replicas ?? 1) : (st.desiredNumberScheduled ?? 0) > 0 && st.numberReady === st.desiredNumberScheduled;
+      if (!ok) {
+        ready = false;
+        break;
+      }
+    }
+    if (ready) return true;
+    await sleep(1000, signal);
+  }
+  return false;
+}
+
+/**
+ * One scenario run against the real system: the stack and CloudCore, the fleet behind its links, the
+ * workloads, the fault schedule on the wall clock, the journal fed by the cloud's watches, every edge node and
+ * every fault, then the checkers. Whatever happens — a violated guarantee, Ctrl-C, a component that dies —
+ * the run ends with a journal and verdicts over what was recorded.
+ */
+export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
+  const { scenario, seed, progress: p } = opts;
+  const startedAt = Date.now();
+  mkdirSync(opts.outDir, { recursive: true });
+  const topology = buildFleet(scenario, seed);
+  const schedule = buildSchedule(scenario, seed, topology);
+  writeRunInputs(opts.outDir, scenario, schedule);
+  const historyFile = join(opts.outDir, 'history.jsonl');
+  const journal = FileJournal.create(historyFile, { clock: systemClock });
+  const bounds = evidenceBounds(scenario);
+  journal.append({ source: 'bench', op: 'run-start', value: { scenario: scenario.name, seed } });
+  journal.append({ source: 'bench', op: 'bounds', value: bounds });
+
+  let stack: StartedStack | undefined;
+  let fleet: RunningFleet | undefined;
+  let observer: CloudObserver | undefined;
+  let metricsTimer: NodeJS.Timeout | undefined;
+  let execution: ExecutionReport | undefined;
+  let error: EdgeproofError | undefined;
+  let partialReason: RunOutcome['partialReason'];
+  const figures: Record<string, number> = {};
+  try {
+    const backend = opts.backend ?? parseBackend(scenario.cloud.backend);
+    stack = await startStack({
+      backend,
+      cloud: 'kubeedge',
+      stateDir: join(opts.outDir, 'state'),
+      controlPlane: scenario.cloud.controlPlane,
+      cloudcore: { ...scenario.cloud.cloudcore, nodeLimit: Math.max(scenario.cloud.cloudcore.nodeLimit ?? 0, topology.nodes.length + 100, 1000) },
+      progress: p,
+    });
+    const cloudcore = stack.cloudcore;
+    if (cloudcore === undefined) throw new EdgeproofError('E_COMPONENT_START', 'CloudCore did not start', { where: 'cloudcore' });
+    const members: FleetMember[] = topology.nodes.map((n) => {
+      const profile = scenario.hardwareProfiles.get(n.hardware);
+      if (profile === undefined) throw new EdgeproofError('E_BAD_SCENARIO', `node ${n.name} uses unknown hardware profile "${n.hardware}"`, { where: scenario.file, fix: 'use a profile from fixtures/hardware' });
+      return { name: n.name, profile, uplink: n.link, labels: n.labels };
+    });
+    observer = new CloudObserver(stack.controlPlane.kube, journal, topology.nodes.map((n) => n.name));
+    await observer.start();
+    const edge = scenario.fleet.edge;
+    fleet = await RunningFleet.create({
+      members,
+      cloud: cloudcore,
+      network: new Network(stack.toxiproxy),
+      uplinkProfile: (link) => {
+        const name = topology.linkById.get(link)?.profile;
+        return name !== undefined ? scenario.linkProfiles.get(name) : undefined;
+      },
+      stateDir: join(opts.outDir, 'state', 'fleet'),
+      clock: systemClock,
+      random: seededRandom(seed).fork('fleet'),
+      reconnect: edge.reconnect,
+      heartbeatMs: edge.heartbeatMs,
+      nodeStatusPeriodMs: edge.nodeStatusPeriodMs,
+      slimStatus: edge.slimStatus,
+      credentials: topology.nodes.length > 200 ? 'shared' : 'per-node',
+      images: imageCatalog(scenario),
+      ...(opts.defects !== undefined ? { defects: opts.defects } : {}),
+      onEvent: (node, e) => {
+        const entry = edgeEventToJournal(node, e);
+        if (entry !== undefined) journal.append(entry);
+      },
+      progress: p,
+    });
+    const kube = stack.controlPlane.kube;
+    for (const m of initialManifests(scenario)) {
+      const w = scenario.workloads.find((x) => x.name === m.metadata?.labels?.['edgeproof.io/workload']);
+      if (w !== undefined) await kube.create(workloadPath(w), m);
+    }
+    p.step('run', `starting ${members.length} edge nodes behind ${fleet.uplinks.size} links`);
+    await fleet.startAll(p);
+    const readyBy = Date.now() + 300_000;
+    while (fleet.connectedCount() < members.length && Date.now() < readyBy && opts.signal?.aborted !== true) await sleep(500, opts.signal);
+    figures['fleet_connect_seconds'] = (Date.now() - startedAt) / 1000;
+    // warm-up: faults start on a running system, so wait for the initial workloads to be ready
+    const warm = await waitWorkloadsReady(stack, scenario, 600_000, opts.signal);
+    figures['warmup_seconds'] = (Date.now() - startedAt) / 1000;
+    p.step('run', warm ? `workloads ready after ${figures['warmup_seconds'].toFixed(0)} s` : 'warning: workloads not all ready after 10 min; starting the timeline anyway');
+    const ccPid = cloudcore.pid;
+    metricsTimer = setInterval(() => {
+      const s = ccPid !== undefined ? sampleProcess(ccPid) : undefined;
+      if (s !== undefined) journal.append({ source: 'cloud', op: 'metric', metric: METRIC_CLOUDCORE_RSS, value: s.rssBytes });
+    }, 5000);
+
+    const targets = new RealFaultTargets(stack, fleet, topology, scenario, scenario.linkProfiles, journal);
+    const t0 = Date.now();
+    p.step('run', `timeline: ${schedule.entries.length} actions over ${Math.round(schedule.durationMs / 1000)} s`);
+    execution = await runSchedule(schedule, {
+      clock: systemClock,
+      targets,
+      startTime: t0,
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      onAction: (r) => p.step('fault', `${(r.at / 1000).toFixed(1)}s ${r.action} ${r.targets.slice(0, 3).join(', ')}${r.targets.length > 3 ? ` (+${r.targets.length - 3})` : ''}: ${r.outcome}${r.error !== undefined ? ` — ${r.error.message}` : ''}`),
+    });
+    // the deadline: the scenario's end, or the last heal plus the time edges get to converge
+    const lastHeal = Math.max(0, ...execution.records.filter((r) => r.action === 'heal' || r.action === 'node-online' || r.action === 'start-component' || r.action === 'start-edges').map((r) => r.endedAt));
+    const deadline = Math.max(t0 + schedule.durationMs, lastHeal > 0 ? t0 + lastHeal + convergeWithinMs(scenario) : 0);
+    if (opts.signal?.aborted !== true) {
+      p.step('run', `waiting ${Math.round(Math.max(0, deadline - Date.now()) / 1000)} s for the deadline`);
+      await sleep(Math.max(0, deadline - Date.now()), opts.signal);
+    }
+    if (execution.cancelled || opts.signal?.aborted === true) partialReason = 'interrupted';
+    else journal.append({ source: 'bench', op: 'deadline', value: 'end of scenario' });
+    const dead = stack.components().filter((c) => c.pid === undefined && c.name !== 'k3s');
+    if (dead.length > 0 && partialReason === undefined && execution.records.every((r) => r.action !== 'kill-component')) partialReason = 'component-died';
+  } catch (e) {
+    error = isEdgeproofError(e) ? e : new EdgeproofError('E_INTERNAL', messageOf(e), { where: 'run', cause: e });
+    partialReason = 'error';
+  } finally {
+    if (metricsTimer !== undefined) clearInterval(metricsTimer);
+    observer?.stop();
+    try {
+      await fleet?.stopAll();
+    } catch {
+      // already failing
+    }
+    journal.close();
+  }
+  const components = stack?.components().map((c) => ({ name: c.name, version: c.version })) ?? [];
+  const backendName = stack?.backend ?? 'none';
+  await stack?.stop().catch(() => undefined);
+
+  const history = readJournal(historyFile).entries;
+  const verdicts = runCheckers(history, bounds, assertedGuarantees(scenario));
+  const status: RunStatus = error !== undefined && (error.category === 'environment' || error.category === 'input' || error.category === 'internal') && execution === undefined
+    ? 'error'
+    : partialReason !== undefined
+      ? 'partial'
+      : verdicts.some((v) => v.verdict === 'violated')
+        ? 'failed'
+        : 'passed';
+  return {
+    status,
+    verdicts,
+    schedule,
+    execution,
+    topology,
+    components,
+    backend: backendName,
+    startedAt,
+    endedAt: Date.now(),
+    historyFile,
+    ...(error !== undefined ? { error } : {}),
+    ...(partialReason !== undefined ? { partialReason } : {}),
+    figures,
+  };
+}
