@@ -80,7 +80,7 @@ export class RealFaultTargets implements FaultTargets {
     await mapLimit(links, 16, (l) => this.fleet.uplinks.get(l)?.applyProfile(p) ?? Promise.resolve());
   }
 
-  async nodesOffline(nodes: readonly string[], opts: { readonly mode: ChurnMode; readonly reconnect: ReconnectPolicy }): Promise<void> {
+  nodesOffline(nodes: readonly string[], opts: { readonly mode: ChurnMode; readonly reconnect: ReconnectPolicy }): Promise<void> {
     const wave = `churn-${++this.faultSeq}`;
     this.journal.append({ source: 'fault', op: 'churn', wave, phase: 'drop', nodes: [...nodes] });
     if (opts.mode === 'disconnect') {
@@ -90,13 +90,14 @@ export class RealFaultTargets implements FaultTargets {
         this.fleet.node(n).setReconnectPolicy(opts.reconnect);
         this.fleet.setReachable(n, false);
       }
-      return;
+      return Promise.resolve();
     }
     this.journal.append({ source: 'fault', op: 'kill', component: 'edge', nodes: [...nodes] });
     for (const n of nodes) {
       this.fleet.node(n).setReconnectPolicy(opts.reconnect);
       this.fleet.node(n).crash();
     }
+    return Promise.resolve();
   }
 
   async nodesOnline(nodes: readonly string[], opts: { readonly mode: ChurnMode; readonly reconnect: ReconnectPolicy }): Promise<void> {
