@@ -176,3 +176,20 @@ describe('simulated edge node over an in-memory link', () => {
     await node.stop();
   });
 });
+
+describe('edge defects are visible in what the node does', () => {
+  it('apply-out-of-order re-applies the replaced version after an update; the healthy node does not', async () => {
+    for (const defective of [false, true]) {
+      const { cloud, node, events, settle } = setup(defective ? { applyOutOfOrder: true } : {});
+      await node.start();
+      await settle();
+      cloud.send('insert', 'default/configmap/c', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default', uid: 'u-c', resourceVersion: '10' } }, 'm-1');
+      cloud.send('update', 'default/configmap/c', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default', uid: 'u-c', resourceVersion: '11' } }, 'm-2');
+      await settle(10);
+      const rvs = events.flatMap((e) => (e.op === 'apply' && e.name === 'c' ? [e.rv] : []));
+      expect(rvs).toEqual(defective ? ['10', '11', '10'] : ['10', '11']);
+      expect(node.storedObjects().get('default/configmap/c')?.metadata?.resourceVersion).toBe(defective ? '10' : '11');
+      await node.stop();
+    }
+  });
+});

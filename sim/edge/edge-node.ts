@@ -41,8 +41,8 @@ export type EdgeEvent =
 export interface EdgeDefects {
   /** Store the object but never acknowledge it (CloudCore keeps resending; ObjectSync never advances). */
   readonly skipAck?: boolean;
-  /** Apply whatever arrives even when it is older than what is stored. (The healthy node does too: edgecore
-   * upserts blindly; the defect additionally replays the previous version after each update.) */
+  /** After applying an update, apply the version it replaced again, as an agent that reorders messages would
+   * (edgecore itself upserts in arrival order, and CloudHub sends one node's messages in order). */
   readonly applyOutOfOrder?: boolean;
   /** Ignore deletes that arrive right after a reconnect (as if lost while offline). */
   readonly forgetDeletesAfterReconnect?: boolean;
@@ -358,10 +358,16 @@ export class EdgeNode {
       case 'patch': {
         const obj = asObject(message.content);
         if (obj === undefined) return;
+        const previous = this.opts.defects?.applyOutOfOrder === true ? store.get(key) : undefined;
         store.upsert(key, type, JSON.stringify(obj));
         this.emit({ op: 'apply', kind: type, namespace, name, ...idAndRv(obj) });
         if (type === 'pod') this.applyPod(obj);
         this.ack(message);
+        if (previous !== undefined) {
+          const older = JSON.parse(previous.value) as KubeObject;
+          store.upsert(key, type, previous.value);
+          this.emit({ op: 'apply', kind: type, namespace, name, ...idAndRv(older) });
+        }
         return;
       }
       case 'delete': {
