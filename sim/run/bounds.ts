@@ -6,13 +6,13 @@ import type { Scenario } from '../scenario/types.ts';
 export function evidenceBounds(scenario: Scenario): GuaranteeBounds {
   const g = scenario.guarantees;
   return {
-    sync: { lagMs: defaultBounds.sync.lagMs },
+    sync: { lagMs: g['sync.converge']?.lagMs ?? g['sync.no-lost-delete']?.lagMs ?? defaultBounds.sync.lagMs },
     autonomy: {
       evictionToleranceMs: g['autonomy.no-eviction']?.toleranceMs ?? defaultBounds.autonomy.evictionToleranceMs,
       restoreMs: g['autonomy.restart-offline']?.withinMs ?? defaultBounds.autonomy.restoreMs,
-      deviceAnswerMs: defaultBounds.autonomy.deviceAnswerMs,
+      deviceAnswerMs: g['autonomy.keep-running']?.deviceAnswerMs ?? defaultBounds.autonomy.deviceAnswerMs,
     },
-    twin: { lagMs: defaultBounds.twin.lagMs },
+    twin: { lagMs: g['twin.converge']?.lagMs ?? defaultBounds.twin.lagMs },
     status: { periodMs: scenario.fleet.edge.nodeStatusPeriodMs, slackMs: g['status.fresh']?.slackMs ?? defaultBounds.status.slackMs },
     storm: {
       recoverMs: g['storm.recover']?.withinMs ?? defaultBounds.storm.recoverMs,

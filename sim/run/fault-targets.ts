@@ -3,7 +3,7 @@ import type { LocalComponent } from '../components/local-component.ts';
 import { EdgeproofError } from '../core/errors.ts';
 import type { ReconnectPolicy } from '../edge/backoff.ts';
 import type { JournalSink } from '../evidence/journal.ts';
-import type { FaultTargets } from '../faults/executor.ts';
+import type { ActionContext, FaultTargets } from '../faults/executor.ts';
 import type { Fleet as FleetTopology } from '../fleet/topology.ts';
 import type { RunningFleet } from '../fleet/running-fleet.ts';
 import type { LinkProfile } from '../network/link-profile.ts';
@@ -21,6 +21,7 @@ export class RealFaultTargets implements FaultTargets {
   private faultSeq = 0;
   /** Open partitions by link id → the journal fault id. */
   private readonly openPartitions = new Map<string, string>();
+  /** Nodes whose own connection is cut (churn 'disconnect') → their journal fault id. */
   private readonly offlineFaults = new Map<string, string>();
 
   constructor(
@@ -43,14 +44,15 @@ export class RealFaultTargets implements FaultTargets {
     return p;
   }
 
-  async partition(links: readonly string[], mode: OutageMode): Promise<void> {
-    const fault = `partition-${++this.faultSeq}`;
+  async partition(links: readonly string[], mode: OutageMode, ctx?: ActionContext): Promise<void> {
+    // a partition and the heal its `for` produces share the schedule source: that pairs them in the journal
+    const fault = ctx !== undefined ? `partition:${ctx.source}` : `partition-${++this.faultSeq}`;
     this.journal.append({ source: 'fault', op: 'partition', fault, nodes: this.nodesBehind(links), value: `toxiproxy ${mode}: ${links.join(', ')}` });
     for (const l of links) this.openPartitions.set(l, fault);
     await mapLimit(links, 16, (l) => this.fleet.uplinks.get(l)?.partition(mode) ?? Promise.resolve());
   }
 
-  async heal(links: readonly string[]): Promise<void> {
+  async heal(links: readonly string[], _ctx?: ActionContext): Promise<void> {
     await mapLimit(links, 16, (l) => this.fleet.uplinks.get(l)?.heal() ?? Promise.resolve());
     const faults = new Set<string>();
     for (const l of links) {
@@ -80,13 +82,16 @@ export class RealFaultTargets implements FaultTargets {
     await mapLimit(links, 16, (l) => this.fleet.uplinks.get(l)?.applyProfile(p) ?? Promise.resolve());
   }
 
-  nodesOffline(nodes: readonly string[], opts: { readonly mode: ChurnMode; readonly reconnect: ReconnectPolicy }): Promise<void> {
-    const wave = `churn-${++this.faultSeq}`;
+  nodesOffline(nodes: readonly string[], opts: { readonly mode: ChurnMode; readonly reconnect: ReconnectPolicy }, ctx?: ActionContext): Promise<void> {
+    // a churn wave's offline and online batches share their schedule source
+    const wave = ctx !== undefined ? `churn:${ctx.source}` : `churn-${++this.faultSeq}`;
     this.journal.append({ source: 'fault', op: 'churn', wave, phase: 'drop', nodes: [...nodes] });
     if (opts.mode === 'disconnect') {
-      this.offlineFaults.set(wave, wave);
-      this.journal.append({ source: 'fault', op: 'partition', fault: wave, nodes: [...nodes], value: 'node connection cut' });
+      // one fault per node: the nodes of a batch come back at different times
       for (const n of nodes) {
+        const fault = `${wave}/${n}`;
+        this.offlineFaults.set(n, fault);
+        this.journal.append({ source: 'fault', op: 'partition', fault, nodes: [n], value: 'node connection cut' });
         this.fleet.node(n).setReconnectPolicy(opts.reconnect);
         this.fleet.setReachable(n, false);
       }
@@ -100,13 +105,16 @@ export class RealFaultTargets implements FaultTargets {
     return Promise.resolve();
   }
 
-  async nodesOnline(nodes: readonly string[], opts: { readonly mode: ChurnMode; readonly reconnect: ReconnectPolicy }): Promise<void> {
-    const wave = [...this.offlineFaults.keys()].pop() ?? `churn-${++this.faultSeq}`;
+  async nodesOnline(nodes: readonly string[], opts: { readonly mode: ChurnMode; readonly reconnect: ReconnectPolicy }, ctx?: ActionContext): Promise<void> {
+    const wave = ctx !== undefined ? `churn:${ctx.source}` : `churn-${++this.faultSeq}`;
     this.journal.append({ source: 'fault', op: 'churn', wave, phase: 'return', nodes: [...nodes] });
     if (opts.mode === 'disconnect') {
-      for (const n of nodes) this.fleet.setReachable(n, true);
-      this.journal.append({ source: 'fault', op: 'heal', fault: wave });
-      this.offlineFaults.delete(wave);
+      for (const n of nodes) {
+        this.fleet.setReachable(n, true);
+        const fault = this.offlineFaults.get(n);
+        if (fault !== undefined) this.journal.append({ source: 'fault', op: 'heal', fault });
+        this.offlineFaults.delete(n);
+      }
       return;
     }
     this.journal.append({ source: 'fault', op: 'restart', component: 'edge', nodes: [...nodes] });
