@@ -1,5 +1,6 @@
 import { EdgeproofError, ExitCode, isEdgeproofError, messageOf } from '../core/errors.ts';
 import { benchCommand } from './commands/bench.ts';
+import { replayCommand, runCommand } from './commands/run.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { downCommand } from './commands/down.ts';
 import { setupCommand } from './commands/setup.ts';
@@ -14,6 +15,11 @@ Usage:
                                    start the stack (control plane, CloudCore, Toxiproxy, Mosquitto),
                                    print its endpoints, stay until Ctrl-C
   edgeproof down                   stop stacks left running by \`edgeproof up\`
+  edgeproof run <scenario.yaml> [--seed N] [--out DIR] [--backend B]
+                                   run a scenario against the real stack; writes result.json, junit.xml,
+                                   history.jsonl, metrics and report.html into DIR (default runs/<name>-<time>)
+  edgeproof replay <run-dir> [--out DIR]
+                                   run the recorded scenario and seed again: the same fault schedule
   edgeproof demo                   start the stack, show what runs, stop it
   edgeproof bench [fleet] [--nodes N] [--per-uplink K] [--hold S] [--credentials shared|per-node]
                   [--stores sqlite|memory] [--out DIR]
@@ -38,6 +44,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await downCommand(rest);
       case 'demo':
         return await demoCommand(rest);
+      case 'run':
+        return await runCommand(rest);
+      case 'replay':
+        return await replayCommand(rest);
       case 'bench':
         return await benchCommand(rest);
       case undefined:
