@@ -42,6 +42,7 @@ const everyOp: JournalInput[] = [
   { source: 'fault', op: 'kill', component: 'edge', nodes: ['n1'] },
   { source: 'fault', op: 'restart', component: 'cloudcore' },
   { source: 'fault', op: 'update-rollout', app: 'tolling', version: 'v2', nodes: ['n1'] },
+  { source: 'fault', op: 'action', action: 'degrade', targets: ['uplink-p01-s002'], outcome: 'ok', value: 'timeline[1]' },
   { source: 'bench', op: 'deadline', value: 'last heal + 120 s' },
   { source: 'bench', op: 'api-delete', kind: 'Pod', namespace: 'default', name: 'nginx' },
 ];

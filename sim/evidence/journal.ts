@@ -297,6 +297,20 @@ export interface FaultUpdateRollout {
   readonly nodes: readonly string[];
 }
 
+/**
+ * One timeline action as the executor ran it (every schedule entry gets one, whatever it did): `action` its
+ * name, `value` the schedule source, `targets` what it acted on, `outcome` ok/error/interrupted. Informational:
+ * the checkers judge the mechanism lines (partition, kill, …) that the action also wrote.
+ */
+export interface FaultAction {
+  readonly source: 'fault';
+  readonly op: 'action';
+  readonly action: string;
+  readonly targets: readonly string[];
+  readonly outcome: string;
+  readonly value?: string;
+}
+
 // ─────────────────────────────────────────── bench: the run itself ───────────────────────────────────────────
 
 /** First line of a run. */
@@ -357,6 +371,7 @@ export type JournalInput =
   | FaultKill
   | FaultRestart
   | FaultUpdateRollout
+  | FaultAction
   | BenchRunStart
   | BenchBounds
   | BenchDeadline
@@ -415,6 +430,7 @@ const opSpecs: Readonly<Record<Op, OpSpec>> = {
   kill: { sources: ['fault'], required: { component: components }, optional: { nodes: 'strings' } },
   restart: { sources: ['fault'], required: { component: components }, optional: { nodes: 'strings' } },
   'update-rollout': { sources: ['fault'], required: { app: 'string', version: 'string', nodes: 'strings' } },
+  action: { sources: ['fault'], required: { action: 'string', targets: 'strings', outcome: 'string' }, optional: { value: 'string' } },
   'run-start': { sources: ['bench'], required: { value: 'run' } },
   bounds: { sources: ['bench'], required: { value: 'bounds' } },
   deadline: { sources: ['bench'], required: {}, optional: { value: 'string' } },

@@ -198,7 +198,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       targets,
       startTime: t0,
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-      onAction: (r) => p.step('fault', `${(r.at / 1000).toFixed(1)}s ${r.action} ${r.targets.slice(0, 3).join(', ')}${r.targets.length > 3 ? ` (+${r.targets.length - 3})` : ''}: ${r.outcome}${r.error !== undefined ? ` — ${r.error.message}` : ''}`),
+      onAction: (r) => {
+        journal.append({ source: 'fault', op: 'action', action: r.action, targets: [...r.targets], outcome: r.outcome, value: r.source });
+        p.step('fault', `${(r.at / 1000).toFixed(1)}s ${r.action} ${r.targets.slice(0, 3).join(', ')}${r.targets.length > 3 ? ` (+${r.targets.length - 3})` : ''}: ${r.outcome}${r.error !== undefined ? ` — ${r.error.message}` : ''}`);
+      },
     });
     // the deadline: the scenario's end, or the last heal plus the time edges get to converge
     const lastHeal = Math.max(0, ...execution.records.filter((r) => r.action === 'heal' || r.action === 'node-online' || r.action === 'start-component' || r.action === 'start-edges').map((r) => r.endedAt));
