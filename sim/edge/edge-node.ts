@@ -44,7 +44,8 @@ export interface EdgeDefects {
   /** After applying an update, apply the version it replaced again, as an agent that reorders messages would
    * (edgecore itself upserts in arrival order, and CloudHub sends one node's messages in order). */
   readonly applyOutOfOrder?: boolean;
-  /** Ignore deletes that arrive right after a reconnect (as if lost while offline). */
+  /** Drop, for good, every delete of an object it held when it lost the cloud (the resync of deletes made
+   * while it was offline is lost; deletes of objects it learnt of later still work). */
   readonly forgetDeletesAfterReconnect?: boolean;
   /** Lose the SQLite file on restart. */
   readonly loseStoreOnRestart?: boolean;
@@ -97,7 +98,8 @@ export class EdgeNode {
   private readyTransition: number;
   private starts = 0;
   private reconnect: ReconnectPolicy;
-  private justReconnectedUntil = 0;
+  /** Defect state: keys held when the link was lost, whose deletes this node will drop. */
+  private readonly forgottenDeletes = new Set<string>();
   private readonly lastPodStatus = new Map<string, PodStatus>();
   /** The Lease as the cloud last returned it: updates must carry its resourceVersion (edged's lease controller). */
   private lease: JsonObject | undefined;
@@ -219,12 +221,12 @@ export class EdgeNode {
 
   private onConnected(): void {
     this.emit({ op: 'connect' });
-    this.justReconnectedUntil = this.opts.clock.now() + 10_000;
     void this.register();
   }
 
   private onDisconnected(info: CloseInfo): void {
     this.emit({ op: 'disconnect', reason: info.reason || String(info.code) });
+    if (this.opts.defects?.forgetDeletesAfterReconnect === true) for (const row of this.store?.all() ?? []) this.forgottenDeletes.add(row.key);
     for (const t of this.timers) t.cancel();
     this.timers = [];
   }
@@ -371,7 +373,7 @@ export class EdgeNode {
         return;
       }
       case 'delete': {
-        if (this.opts.defects?.forgetDeletesAfterReconnect === true && this.opts.clock.now() < this.justReconnectedUntil) return;
+        if (this.forgottenDeletes.has(key)) return;
         if (type === 'pod' && runtime.get(namespace, name) !== undefined) {
           this.emitPodState(namespace, name, 'Stopped');
           runtime.remove(namespace, name);

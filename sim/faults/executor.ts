@@ -58,7 +58,8 @@ export interface FaultTargets {
   restartComponent(name: ComponentTarget, ctx: ActionContext): Promise<void>;
   /** Roll the workload's objects (`instances`) to `image` (see rolloutPatch in sim/scenario/workloads.ts). */
   rolloutUpdate(workload: string, instances: readonly string[], image: ImageSpec, ctx: ActionContext): Promise<void>;
-  deleteWorkload(workload: string, instances: readonly string[], ctx: ActionContext): Promise<void>;
+  /** `force`: also delete the pods at once (grace period 0), whether or not their nodes can confirm. */
+  deleteWorkload(workload: string, instances: readonly string[], force: boolean, ctx: ActionContext): Promise<void>;
   /** Create (or re-create) the workload's objects (workloadManifest). */
   applyWorkload(workload: string, instances: readonly string[], ctx: ActionContext): Promise<void>;
   /** Optional: told about journal markers. */
@@ -164,7 +165,7 @@ export function applyEntry(targets: FaultTargets, e: ScheduleEntry): Promise<voi
     case 'rollout':
       return targets.rolloutUpdate(e.params.workload, e.targets, e.params.image, ctx);
     case 'delete-workload':
-      return targets.deleteWorkload(e.params.workload, e.targets, ctx);
+      return targets.deleteWorkload(e.params.workload, e.targets, e.params.force, ctx);
     case 'apply-workload':
       return targets.applyWorkload(e.params.workload, e.targets, ctx);
     case 'mark':

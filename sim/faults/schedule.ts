@@ -50,7 +50,7 @@ export type ScheduleAction =
   | { readonly action: 'restart-component'; readonly params: NoParams }
   /** Rolling update of a workload's objects (targets: object names) to another image. */
   | { readonly action: 'rollout'; readonly params: { readonly workload: string; readonly image: ImageSpec } }
-  | { readonly action: 'delete-workload'; readonly params: { readonly workload: string } }
+  | { readonly action: 'delete-workload'; readonly params: { readonly workload: string; readonly force: boolean } }
   | { readonly action: 'apply-workload'; readonly params: { readonly workload: string } }
   /** A marker in the journal (no effect). */
   | { readonly action: 'mark'; readonly params: { readonly label: string } };
@@ -249,7 +249,8 @@ function expand(scenario: Scenario, fleet: Fleet, entry: TimelineEntry, at: numb
       if (w === undefined) throw new EdgeproofError('E_BAD_SCENARIO', `${source}: unknown workload "${a.workload}"`, { where: entry.where, fix: 'define it under workloads' });
       const targets = workloadInstances(w);
       if (a.kind === 'rollout') return [{ at, action: 'rollout', targets, params: { workload: w.name, image: a.image }, source }];
-      return [{ at, action: a.kind === 'delete' ? 'delete-workload' : 'apply-workload', targets, params: { workload: w.name }, source }];
+      if (a.kind === 'delete') return [{ at, action: 'delete-workload', targets, params: { workload: w.name, force: a.force }, source }];
+      return [{ at, action: 'apply-workload', targets, params: { workload: w.name }, source }];
     }
     case 'mark':
       return [{ at, action: 'mark', targets: [], params: { label: a.label }, source }];

@@ -10,7 +10,7 @@ import type { LinkProfile } from '../network/link-profile.ts';
 import { mapLimit } from '../network/network.ts';
 import type { OutageMode } from '../network/uplink.ts';
 import type { ChurnMode, ComponentTarget, ImageSpec, Scenario, WorkloadSpec } from '../scenario/types.ts';
-import { rolloutPatch, workloadManifest, workloadPath } from '../scenario/workloads.ts';
+import { rolloutPatch, workloadLabel, workloadManifest, workloadPath } from '../scenario/workloads.ts';
 
 /**
  * The timeline's actions applied to the real system: links are Toxiproxy proxies, nodes are simulated edge
@@ -196,10 +196,19 @@ export class RealFaultTargets implements FaultTargets {
     await mapLimit(instances, 8, (i) => kube.patch(workloadPath(w, i), rolloutPatch(image), 'strategic'));
   }
 
-  async deleteWorkload(workload: string, instances: readonly string[]): Promise<void> {
+  async deleteWorkload(workload: string, instances: readonly string[], force: boolean, _ctx?: ActionContext): Promise<void> {
     const w = this.workload(workload);
     const kube = this.stack.controlPlane.kube;
     await mapLimit(instances, 8, (i) => kube.delete(workloadPath(w, i)));
+    if (!force) return;
+    // graceful deletion waits for each node's kubelet; force-deleting removes the pods from the API now, so
+    // nodes that are offline learn of it only after they return — the delete path sync.no-lost-delete judges
+    const pods = await kube.list(`/api/v1/namespaces/${w.namespace}/pods?labelSelector=${encodeURIComponent(`${workloadLabel}=${w.name}`)}`);
+    await mapLimit(pods.items, 8, async (pod) => {
+      const name = pod.metadata?.name ?? '';
+      this.journal.append({ source: 'bench', op: 'api-delete', kind: 'Pod', namespace: w.namespace, name, ...(pod.metadata?.uid !== undefined ? { uid: pod.metadata.uid } : {}) });
+      await kube.request('DELETE', `/api/v1/namespaces/${w.namespace}/pods/${name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }).catch(() => undefined);
+    });
   }
 
   async applyWorkload(workload: string, instances: readonly string[]): Promise<void> {

@@ -709,8 +709,11 @@ class ScenarioLoader {
         if (image.name === w.image.name) r.fail([...path, 'image'], `the workload already runs ${image.name}`, 'roll out a new tag, e.g. registry.local/nav:2.0');
         return { kind, workload: name, image };
       }
-      case 'delete':
-        return { kind, workload: workload(r.mapping(path, raw, ['workload'], '{ workload: tolling }', ['workload'])) };
+      case 'delete': {
+        const m = r.mapping(path, raw, ['workload', 'force'], '{ workload: tolling, force: true }', ['workload']);
+        const force = field(m, 'force') === undefined ? false : r.bool([...path, 'force'], field(m, 'force'), 'force: true');
+        return { kind, workload: workload(m), force };
+      }
       case 'apply':
         return { kind, workload: workload(r.mapping(path, raw, ['workload'], '{ workload: tolling }', ['workload'])) };
       case 'mark': {

@@ -228,7 +228,8 @@ export type TimelineAction =
   | { readonly kind: 'kill'; readonly component: ComponentTarget; readonly forMs: number | undefined }
   | { readonly kind: 'restart-component'; readonly component: ComponentTarget }
   | { readonly kind: 'rollout'; readonly workload: string; readonly image: ImageSpec }
-  | { readonly kind: 'delete'; readonly workload: string }
+  /** `force`: also delete its pods at once (grace 0), as operators do for pods of unreachable nodes (KubeEdge #4368). */
+  | { readonly kind: 'delete'; readonly workload: string; readonly force: boolean }
   | { readonly kind: 'apply'; readonly workload: string }
   | { readonly kind: 'mark'; readonly label: string };
 
