@@ -60,3 +60,14 @@ describe('deliberate edge defects are caught by the right checker on the live sy
     }, 600_000);
   }
 });
+
+describe('documented platform findings (the real platform violates these; a change upstream flips the test)', () => {
+  it('rollout-in-tunnel: a DaemonSet hot update made while vehicles are out of coverage leaves each without the app when it returns', async () => {
+    const o = await run('scenarios/findings/rollout-in-tunnel.yaml');
+    const v = verdictOf(o, 'app.hot-update');
+    expect(v?.verdict, show(o.verdicts)).toBe('violated');
+    expect(v?.evidence.some((e) => /gap/.test(e.note)), show(o.verdicts)).toBe(true);
+    // the rest of the scenario's guarantees hold: the gap is the rollout's, not a sync or autonomy failure
+    expect(o.verdicts.filter((x) => x.id !== 'app.hot-update' && x.verdict === 'violated'), show(o.verdicts)).toEqual([]);
+  }, 600_000);
+});
