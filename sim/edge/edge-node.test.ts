@@ -193,3 +193,20 @@ describe('edge defects are visible in what the node does', () => {
     }
   });
 });
+
+describe('lose-store defect', () => {
+  it('applies however the process is restarted (crash() then start(), as the fault executor does)', async () => {
+    const { cloud, node, settle } = setup({ loseStoreOnRestart: true });
+    await node.start();
+    await settle();
+    cloud.send('insert', 'default/pod/web', pod('web', '100'), 'm-1');
+    await settle(5000);
+    cloud.accept = false;
+    cloud.cut();
+    node.crash();
+    await node.start();
+    await settle(5000);
+    expect(node.pods()).toEqual([]);
+    await node.stop();
+  });
+});

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
 import type { KubeObject } from '../kube/client.ts';
@@ -126,6 +127,8 @@ export class EdgeNode {
   /** Start the edge process: open the store, bring back the pods it holds, connect to the cloud. */
   async start(): Promise<void> {
     if (this.hub !== undefined) return;
+    // defect: whatever restarts the process (restart(), or crash() then start() by a fault), the file is gone
+    if (this.starts > 0 && this.opts.defects?.loseStoreOnRestart === true && this.opts.storePath !== ':memory:') rmSync(this.opts.storePath, { force: true });
     const store = EdgeStore.open(this.opts.storePath);
     this.store = store;
     this.runtime = new PodRuntime({
@@ -173,10 +176,6 @@ export class EdgeNode {
   /** Kill and start again from local state (works offline: nothing here needs the cloud). */
   async restart(): Promise<void> {
     this.crash();
-    if (this.opts.defects?.loseStoreOnRestart === true && this.opts.storePath !== ':memory:') {
-      const { rmSync } = await import('node:fs');
-      rmSync(this.opts.storePath, { force: true });
-    }
     await this.start();
   }
 
