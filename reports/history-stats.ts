@@ -6,8 +6,8 @@
  *
  * It reads what it finds and never throws on odd content: a report of a damaged or partial run must still render.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { closeSync, openSync } from 'node:fs';
+import { forEachLine } from '../sim/core/lines.ts';
 import { percentile } from '../sim/bench/proc-stats.ts';
 import { entryProblem, METRIC_CLOUDCORE_RSS, type JournalEntry } from '../sim/evidence/journal.ts';
 import type { GuaranteeBounds } from '../sim/evidence/bounds.ts';
@@ -472,23 +472,7 @@ export function readHistoryLenient(path: string): LenientRead {
   const fd = openSync(path, 'r');
   let torn = false;
   try {
-    const decoder = new StringDecoder('utf8');
-    const chunk = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, fstatSync(fd).size)));
-    let rest = '';
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      const text = rest + decoder.write(chunk.subarray(0, n));
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl < 0) break;
-        take(text.slice(start, nl), false);
-        start = nl + 1;
-      }
-      rest = text.slice(start);
-    }
-    rest += decoder.end();
+    const rest = forEachLine(fd, (line) => void take(line, false));
     if (rest !== '') torn = !take(rest, true);
   } finally {
     closeSync(fd);

@@ -7,7 +7,7 @@
 import { seededRandom } from '../../sim/core/random.ts';
 import { HistoryBuilder } from '../../sim/evidence/history-builder.ts';
 import type { JournalEntry, JournalInput } from '../../sim/evidence/journal.ts';
-import type { Verdict } from '../../sim/evidence/verdict.ts';
+import { GUARANTEE_IDS, type Verdict } from '../../sim/evidence/verdict.ts';
 import type { ActionRecord, ExecutionReport } from '../../sim/faults/executor.ts';
 import { scheduleFormat, type Schedule, type ScheduleEntry } from '../../sim/faults/schedule.ts';
 import { buildRunResult, scenarioDigest, type RunIdentity, type RunResult } from '../../reports/run-result.ts';
@@ -228,18 +228,7 @@ export function sampleIdentity(): RunIdentity {
       { name: 'toxiproxy', version: '2.9.0' },
       { name: 'mosquitto', version: '2.0.18' },
     ],
-    guarantees: [
-      'sync.converge',
-      'sync.monotonic',
-      'sync.no-lost-delete',
-      'autonomy.keep-running',
-      'autonomy.restart-offline',
-      'autonomy.no-eviction',
-      'twin.converge',
-      'status.fresh',
-      'storm.recover',
-      'app.hot-update',
-    ],
+    guarantees: [...GUARANTEE_IDS],
     runDir: 'runs/sample-storm-20240501T080000',
     edgeproofVersion: '0.1.0',
   };

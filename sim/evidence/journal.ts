@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Clock } from '../core/clock.ts';
 import { EdgeproofError, messageOf } from '../core/errors.ts';
+import { forEachLine } from '../core/lines.ts';
 import { boundsProblem, type GuaranteeBounds } from './bounds.ts';
 
 /**
@@ -779,23 +779,8 @@ export function readJournal(path: string): JournalRead {
   }
   try {
     const parser = new LineParser(path);
-    const decoder = new StringDecoder('utf8');
-    const chunk = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, fstatSync(fd).size)));
-    let rest = '';
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      const text = rest + decoder.write(chunk.subarray(0, n));
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl < 0) break;
-        parser.complete(text.slice(start, nl));
-        start = nl + 1;
-      }
-      rest = text.slice(start);
-    }
-    const tornLastLine = parser.finish(rest + decoder.end());
+    const rest = forEachLine(fd, (line) => parser.complete(line));
+    const tornLastLine = parser.finish(rest);
     return tornLastLine === undefined ? { entries: parser.entries } : { entries: parser.entries, tornLastLine };
   } finally {
     closeSync(fd);
