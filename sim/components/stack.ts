@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { EdgeproofError } from '../core/errors.ts';
 import { stateRoot } from '../core/paths.ts';
 import { silentProgress, type Progress } from '../core/progress.ts';
@@ -78,7 +78,9 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
   const progress = options.progress ?? silentProgress;
   const choice = options.backend ?? { kind: 'auto' };
   const backend = await resolveBackend(choice);
-  const stateDir = options.stateDir ?? newStateDir();
+  // absolute: components get paths in their flags and configs, and some refuse relative ones (CloudCore's
+  // kubeconfig) or resolve them against their own working directory
+  const stateDir = resolve(options.stateDir ?? newStateDir());
   mkdirSync(join(stateDir, 'logs'), { recursive: true });
   progress.step('stack', `backend ${backend}${choice.kind === 'auto' ? ' (auto)' : ''}, state in ${stateDir}`);
 

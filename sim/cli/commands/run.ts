@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { buildRunResult, formatRunSummary, scenarioRef, useColor, writePartialResult, writeRunReports, type RunIdentity } from '../../../reports/index.ts';
 import { parseBackend, type BackendChoice } from '../../components/stack.ts';
 import { EdgeproofError } from '../../core/errors.ts';
@@ -52,8 +52,10 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   return execute(plan.scenario, plan.seed, values.out ?? `${runDir.replace(/\/$/, '')}-replay-${new Date().toISOString().replace(/[:.]/g, '-')}`, backend);
 }
 
-async function execute(scenario: Scenario, seed: number, outDir: string, backend: BackendChoice | undefined): Promise<number> {
+async function execute(scenario: Scenario, seed: number, outDirAsGiven: string, backend: BackendChoice | undefined): Promise<number> {
   const startedAt = Date.now();
+  // files are written at the absolute path; the user's spelling is what the replay command and summary show
+  const outDir = resolve(outDirAsGiven);
   const identity: RunIdentity = {
     scenario: scenarioRef(scenario),
     seed,
@@ -61,7 +63,7 @@ async function execute(scenario: Scenario, seed: number, outDir: string, backend
     backend: backend?.kind ?? scenario.cloud.backend,
     components: [],
     guarantees: assertedGuarantees(scenario),
-    runDir: outDir,
+    runDir: outDirAsGiven,
   };
   mkdirSync(outDir, { recursive: true });
   // from the first second there is a result.json that says the run is not finished: a run killed outright
@@ -97,9 +99,9 @@ async function execute(scenario: Scenario, seed: number, outDir: string, backend
           : {}),
       },
     );
-    const reports = writeRunReports(outDir, { result, ...(outcome.execution !== undefined ? { execution: outcome.execution } : {}), schedule: outcome.schedule });
+    const reports = writeRunReports(outDir, { result, ...(outcome.execution !== undefined ? { execution: outcome.execution } : {}), schedule: outcome.schedule, runDirLabel: outDirAsGiven });
     const color = useColor(process.stdout);
-    process.stdout.write(`\n${formatRunSummary(reports.result, { color, runDir: outDir })}\n`);
+    process.stdout.write(`\n${formatRunSummary(reports.result, { color, runDir: outDirAsGiven })}\n`);
     if (outcome.error !== undefined) process.stderr.write(`${outcome.error.oneLine()}\n`);
     return reports.result.exitCode;
   } finally {
