@@ -9,8 +9,9 @@ import { startLocalToxiproxy } from '../../sim/components/toxiproxy.ts';
 import { binDir } from '../../sim/components/go-builder.ts';
 import { LocalComponent } from '../../sim/components/local-component.ts';
 import { versions } from '../../sim/components/versions.ts';
-import { EdgeproofError, ExitCode } from '../../sim/core/errors.ts';
+import { ExitCode } from '../../sim/core/errors.ts';
 import { silentProgress } from '../../sim/core/progress.ts';
+import { rejection } from '../support/rejection.ts';
 
 function occupy(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
@@ -22,15 +23,6 @@ function occupy(): Promise<{ server: Server; port: number }> {
   });
 }
 
-async function rejection(p: Promise<unknown>): Promise<EdgeproofError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof EdgeproofError) return e;
-    throw e;
-  }
-  throw new Error('expected a failure, but it started');
-}
 
 describe('a component that cannot start gives exit code 3 and one line: component, cause, fix, log', () => {
   let taken: { server: Server; port: number };

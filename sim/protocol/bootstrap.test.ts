@@ -23,6 +23,7 @@ import {
 import { goCsr, goCsrInfo, goPki, goSign, type GoPki } from './govectors.ts';
 import { startTestWsServer } from './testserver.ts';
 import { dialWebSocket, toPem } from './transport.ts';
+import { rejection } from '../../conformance/support/rejection.ts';
 
 interface Seen {
   readonly method: string;
@@ -85,15 +86,6 @@ async function startCertServer(dir: string, pki: GoPki, options: { failSigning?:
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<EdgeproofError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof EdgeproofError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 let dir: string;
 let otherDir: string;

@@ -1,12 +1,13 @@
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EdgeproofError, ManualClock, systemClock } from '../core/index.ts';
+import { ManualClock, systemClock } from '../core/index.ts';
 import { decodeMessage, encodeMessage } from './codec.ts';
 import { linkMessages } from './link.ts';
 import { DEFAULT_PROJECT_ID, MessageFactory, type Message } from './message.ts';
 import { startTestWsServer, type TestWsServer } from './testserver.ts';
 import { createMemoryPair, dialWebSocket, edgeHubUrl, toPem, type CloseInfo, type Frame, type Transport } from './transport.ts';
+import { rejection } from '../../conformance/support/rejection.ts';
 
 const text = (f: Frame): string => (typeof f === 'string' ? f : Buffer.from(f).toString('utf8'));
 
@@ -20,15 +21,6 @@ function closeOf(t: Transport): Promise<CloseInfo> {
   return new Promise((resolve) => t.onClose(resolve));
 }
 
-async function rejection(p: Promise<unknown>): Promise<EdgeproofError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof EdgeproofError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('memory pair', () => {
   it('delivers frames in order, both ways, as copies', async () => {
