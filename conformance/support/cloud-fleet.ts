@@ -5,7 +5,7 @@ import { startStack, type StartedStack } from '../../sim/components/stack.ts';
 import { systemClock } from '../../sim/core/clock.ts';
 import { silentProgress } from '../../sim/core/progress.ts';
 import { seededRandom } from '../../sim/core/random.ts';
-import type { EdgeDefects, EdgeEvent } from '../../sim/edge/edge-node.ts';
+import type { EdgeDefects, EdgeEvent, EdgeNodeDeviceOptions } from '../../sim/edge/edge-node.ts';
 import type { ImageCatalog } from '../../sim/edge/pod-runtime.ts';
 import { loadHardwareProfile } from '../../sim/edge/profile.ts';
 import { RunningFleet, type FleetMember } from '../../sim/fleet/running-fleet.ts';
@@ -30,6 +30,7 @@ export async function startCloudFleet(opts: {
   members: (profiles: { arm: ReturnType<typeof loadHardwareProfile>; x86: ReturnType<typeof loadHardwareProfile> }) => FleetMember[];
   nodeGraceSeconds?: number;
   defects?: (node: string) => EdgeDefects | undefined;
+  devices?: EdgeNodeDeviceOptions;
 }): Promise<CloudFleet> {
   const stack = await startStack({
     backend: { kind: 'local' },
@@ -54,6 +55,7 @@ export async function startCloudFleet(opts: {
       reconnect: { kind: 'fixed', delayMs: 2000 },
       images: testImages,
       ...(opts.defects !== undefined ? { defects: opts.defects } : {}),
+      ...(opts.devices !== undefined ? { devices: opts.devices } : {}),
       onEvent: (node, event) => events.push({ node, event, at: Date.now() }),
     });
     await fleet.startAll();

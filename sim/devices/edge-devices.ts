@@ -23,6 +23,8 @@ export type DeviceEvent =
   | TwinEvent
   | { readonly op: 'mapper-error'; readonly device: string; readonly code: string; readonly message: string }
   | { readonly op: 'desired-written'; readonly device: string; readonly property: string; readonly value: string; readonly error?: string }
+  /** The mapper read a value different from the last one it reported for this property. */
+  | { readonly op: 'read'; readonly device: string; readonly property: string; readonly value: string }
   | { readonly op: 'dmi'; readonly kind: 'device' | 'devicemodel'; readonly operation: string; readonly id: string; readonly error?: string };
 
 export interface EdgeDevicesOptions {
@@ -48,6 +50,11 @@ export interface EdgeDevicesOptions {
    */
   readonly writeOnDelta?: boolean;
   readonly onEvent?: (event: DeviceEvent) => void;
+  /**
+   * Defect (tests only): keep the Device the cloud sends but strip its desired values before the mapper sees
+   * it, as an agent that loses desired values would. The twin and the store are unaffected.
+   */
+  readonly dropDesired?: boolean;
 }
 
 /** Restored state for a restart: the `meta` rows of type "devicemodel" and "device" (their JSON values). */
@@ -60,6 +67,9 @@ export class EdgeDevices {
   readonly twin: DeviceTwin;
   readonly mapper: ModbusMapper;
   private detach: (() => void) | undefined;
+  /** Last value read per `<device>#<property>`: `read` events are emitted on change only (a poll a second
+   * per property would swamp the journal). */
+  private readonly lastRead = new Map<string, string>();
 
   constructor(private readonly opts: EdgeDevicesOptions) {
     const emit = (e: DeviceEvent): void => opts.onEvent?.(e);
@@ -84,7 +94,15 @@ export class EdgeDevices {
       clock: opts.clock,
       name: opts.nodeName,
       ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
-      onReport: (id, twins) => this.twin.reportFromMapper(id, twins),
+      onReport: (id, twins) => {
+        for (const t of twins) {
+          const key = `${id}#${t.propertyName}`;
+          if (this.lastRead.get(key) === t.reported.value) continue;
+          this.lastRead.set(key, t.reported.value);
+          emit({ op: 'read', device: id, property: t.propertyName, value: t.reported.value });
+        }
+        this.twin.reportFromMapper(id, twins);
+      },
       onState: (id, state: MapperDeviceState) => this.twin.reportStateFromMapper(id, state),
       onError: (e: EdgeproofError) => emit({ op: 'mapper-error', device: String(e.context['device'] ?? e.where ?? ''), code: e.code, message: e.message }),
       onWrite: (device, property, value, error) => emit({ op: 'desired-written', device, property, value, ...(error !== undefined ? { error: error.message } : {}) }),
@@ -132,13 +150,35 @@ export class EdgeDevices {
         const device = parseDevice(content);
         id = device.id;
         if (device.protocolName !== 'modbus') return; // MQTT devices have no mapper: they publish to the bus
-        if (operation === 'delete') this.mapper.removeDevice(device.namespace, device.name);
-        else if (operation === 'insert') this.mapper.registerDevice(content);
-        else this.mapper.updateDevice(content);
+        const given = this.opts.dropDesired === true ? withoutDesired(content) : content;
+        if (operation === 'delete') {
+          this.mapper.removeDevice(device.namespace, device.name);
+          for (const key of [...this.lastRead.keys()]) if (key.startsWith(`${id}#`)) this.lastRead.delete(key);
+        } else if (operation === 'insert') this.mapper.registerDevice(given);
+        else this.mapper.updateDevice(given);
       }
       this.opts.onEvent?.({ op: 'dmi', kind, operation, id });
     } catch (e) {
       this.opts.onEvent?.({ op: 'dmi', kind, operation, id, error: messageOf(e) });
     }
   }
+}
+
+/** The Device with every property's `desired` removed (the dropDesired defect). */
+function withoutDesired(content: unknown): unknown {
+  if (typeof content !== 'object' || content === null) return content;
+  const obj = content as { spec?: { properties?: unknown } };
+  const props = obj.spec?.properties;
+  if (!Array.isArray(props)) return content;
+  return {
+    ...obj,
+    spec: {
+      ...obj.spec,
+      properties: props.map((p: unknown) => {
+        if (typeof p !== 'object' || p === null) return p;
+        const { desired: _dropped, ...rest } = p as Record<string, unknown>;
+        return rest;
+      }),
+    },
+  };
 }

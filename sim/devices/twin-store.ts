@@ -130,7 +130,8 @@ export class SqliteTwinStore implements TwinStore {
     deleteTwins: Statement<[string]>;
   };
 
-  constructor(private readonly db: Database) {
+  /** edgecore's device tables, created when missing (idempotent). */
+  static createTables(db: Database): void {
     db.exec(`
       CREATE TABLE IF NOT EXISTS device (id VARCHAR(64) PRIMARY KEY, name TEXT, description TEXT, state TEXT, last_online TEXT);
       CREATE TABLE IF NOT EXISTS device_attr (id INTEGER PRIMARY KEY AUTOINCREMENT, deviceid TEXT, name TEXT, description TEXT,
@@ -141,6 +142,10 @@ export class SqliteTwinStore implements TwinStore {
       -- not in edgecore (its tables have no index): lookups by device and twin name stay cheap
       CREATE INDEX IF NOT EXISTS edgeproof_device_twin_key ON device_twin (deviceid, name);
     `);
+  }
+
+  constructor(private readonly db: Database) {
+    SqliteTwinStore.createTables(db);
     const twinCols = 'deviceid, name, description, expected, actual, expected_meta, actual_meta, expected_version, actual_version, optional, attr_type, metadata';
     this.stmts = {
       devices: db.prepare('SELECT id, name, description, state, last_online FROM device ORDER BY id'),

@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
+import { EdgeDevices, type DeviceEvent } from '../devices/edge-devices.ts';
+import type { MqttEventBus } from '../devices/mqtt-bus.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { MessageFactory, parseResource, type JsonObject, type JsonValue, type Message } from '../protocol/message.ts';
 import type { CloseInfo } from '../protocol/transport.ts';
@@ -33,7 +35,9 @@ export type EdgeEvent =
     }
   /** The edge process started and loaded its store (`boot` the first time, `restart` after). */
   | { readonly op: 'start'; readonly boot: boolean; readonly restoredPods: number }
-  | { readonly op: 'bad-frame'; readonly error: string };
+  | { readonly op: 'bad-frame'; readonly error: string }
+  /** From the node's device management (twin, DMI, mapper). */
+  | { readonly op: 'device'; readonly event: DeviceEvent };
 
 /**
  * Deliberate defects real buggy agents have, for proving the checkers catch them. Test-only: production runs
@@ -52,6 +56,20 @@ export interface EdgeDefects {
   readonly loseStoreOnRestart?: boolean;
   /** Never dial again after the first lost connection. */
   readonly neverReconnect?: boolean;
+  /** Store and acknowledge Devices, but never hand their desired values to the mapper. */
+  readonly dropTwinDesired?: boolean;
+}
+
+/** How the node's device management runs (edgecore's devicetwin + eventbus + a Modbus mapper). */
+export interface EdgeNodeDeviceOptions {
+  /** The eventbus on the MQTT broker the node's MQTT devices publish to. */
+  readonly bus?: MqttEventBus;
+  /** See DeviceTwinOptions.offline. */
+  readonly offline?: 'buffer-latest' | 'drop';
+  /** See DeviceTwinOptions.confirmIdleMs. */
+  readonly confirmIdleMs?: number;
+  /** Modbus request timeout, ms. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface EdgeNodeOptions {
@@ -76,10 +94,14 @@ export interface EdgeNodeOptions {
   readonly linkBytesPerSecond?: () => number;
   readonly onEvent?: (event: EdgeEvent) => void;
   readonly defects?: EdgeDefects;
+  readonly devices?: EdgeNodeDeviceOptions;
 }
 
 /** Resource types whose cloud messages the metamanager stores (everything else is forwarded or ignored). */
-const storedTypes = new Set(['pod', 'configmap', 'secret', 'service', 'endpoints', 'serviceaccount', 'node', 'persistentvolume', 'persistentvolumeclaim', 'volumeattachment', 'rule', 'ruleendpoint']);
+const storedTypes = new Set(['pod', 'configmap', 'secret', 'service', 'endpoints', 'serviceaccount', 'node', 'persistentvolume', 'persistentvolumeclaim', 'volumeattachment', 'rule', 'ruleendpoint', 'device', 'devicemodel']);
+
+/** Types metamanager hands to the device twin's DMI worker once stored and acknowledged. */
+const deviceTypes = new Set(['device', 'devicemodel']);
 
 const leaseTime = (ms: number): string => new Date(ms).toISOString().replace('Z', '000Z');
 
@@ -94,6 +116,8 @@ export class EdgeNode {
   private store: EdgeStore | undefined;
   private runtime: PodRuntime | undefined;
   private hub: HubClient | undefined;
+  /** Device management; created on the first device message, or at start when the store holds devices. */
+  private deviceManager: EdgeDevices | undefined;
   private timers: Timer[] = [];
   private registered = false;
   private readyTransition: number;
@@ -144,6 +168,8 @@ export class EdgeNode {
     const restored = store.listByType('pod');
     this.emit({ op: 'start', boot: this.starts++ === 0, restoredPods: restored.length });
     for (const row of restored) this.runtime.apply(JSON.parse(row.value) as KubeObject);
+    // devices too: the mapper polls and the twin serves from the store without the cloud
+    if (store.listByType('device').length > 0 || store.listByType('devicemodel').length > 0) this.ensureDevices();
 
     this.hub = new HubClient({
       nodeName: this.name,
@@ -190,6 +216,11 @@ export class EdgeNode {
     this.hub?.setReconnectPolicy(policy);
   }
 
+  /** The node's device management, if it has any devices (created lazily). */
+  get devices(): EdgeDevices | undefined {
+    return this.deviceManager;
+  }
+
   pods(): readonly SimPodView[] {
     return this.runtime?.list() ?? [];
   }
@@ -203,6 +234,8 @@ export class EdgeNode {
   private teardown(kind: 'close' | 'crash'): void {
     for (const t of this.timers) t.cancel();
     this.timers = [];
+    this.deviceManager?.stop();
+    this.deviceManager = undefined;
     this.hub?.stop(kind);
     this.hub = undefined;
     this.runtime?.stop();
@@ -220,11 +253,13 @@ export class EdgeNode {
 
   private onConnected(): void {
     this.emit({ op: 'connect' });
+    this.deviceManager?.setConnected(true);
     void this.register();
   }
 
   private onDisconnected(info: CloseInfo): void {
     this.emit({ op: 'disconnect', reason: info.reason || String(info.code) });
+    this.deviceManager?.setConnected(false);
     if (this.opts.defects?.forgetDeletesAfterReconnect === true) for (const row of this.store?.all() ?? []) this.forgottenDeletes.add(row.key);
     for (const t of this.timers) t.cancel();
     this.timers = [];
@@ -347,6 +382,11 @@ export class EdgeNode {
     const store = this.store;
     const runtime = this.runtime;
     if (store === undefined || runtime === undefined) return;
+    // devicecontroller's membership updates and its confirms of twin reports go straight to the twin
+    if (message.route.group === 'twin') {
+      this.ensureDevices().handleCloudMessage(message);
+      return;
+    }
     const parsed = parseResource(message.route.resource);
     if (parsed.kind !== 'object') return;
     const { namespace, type, name } = parsed;
@@ -360,10 +400,13 @@ export class EdgeNode {
         const obj = asObject(message.content);
         if (obj === undefined) return;
         const previous = this.opts.defects?.applyOutOfOrder === true ? store.get(key) : undefined;
+        // started before the store holds this object, so the start-up restore does not register it twice
+        const devices = deviceTypes.has(type) ? this.ensureDevices() : undefined;
         store.upsert(key, type, JSON.stringify(obj));
         this.emit({ op: 'apply', kind: type, namespace, name, ...idAndRv(obj) });
         if (type === 'pod') this.applyPod(obj);
         this.ack(message);
+        devices?.handleCloudMessage(message);
         if (previous !== undefined) {
           const older = JSON.parse(previous.value) as KubeObject;
           store.upsert(key, type, previous.value);
@@ -373,6 +416,7 @@ export class EdgeNode {
       }
       case 'delete': {
         if (this.forgottenDeletes.has(key)) return;
+        const devices = deviceTypes.has(type) ? this.ensureDevices() : undefined;
         if (type === 'pod' && runtime.get(namespace, name) !== undefined) {
           this.emitPodState(namespace, name, 'Stopped');
           runtime.remove(namespace, name);
@@ -382,11 +426,38 @@ export class EdgeNode {
         const obj = asObject(message.content);
         this.emit({ op: 'delete', kind: type, namespace, name, ...(obj?.metadata?.uid !== undefined ? { uid: obj.metadata.uid } : {}) });
         this.ack(message);
+        devices?.handleCloudMessage(message);
         return;
       }
       default:
         return;
     }
+  }
+
+  /** Start device management on this node's store (twin rows live in the same edgecore.db). */
+  private ensureDevices(): EdgeDevices {
+    if (this.deviceManager !== undefined) return this.deviceManager;
+    const store = this.store;
+    if (store === undefined) throw new Error(`edge node ${this.name} is not running`);
+    const d = this.opts.devices ?? {};
+    const devices = new EdgeDevices({
+      nodeName: this.name,
+      clock: this.opts.clock,
+      messages: this.messages,
+      store: store.twinStore(),
+      send: (m) => this.hub?.send(m) ?? false,
+      ...(d.bus !== undefined ? { bus: d.bus } : {}),
+      ...(d.offline !== undefined ? { offline: d.offline } : {}),
+      ...(d.confirmIdleMs !== undefined ? { confirmIdleMs: d.confirmIdleMs } : {}),
+      ...(d.requestTimeoutMs !== undefined ? { requestTimeoutMs: d.requestTimeoutMs } : {}),
+      ...(this.opts.defects?.dropTwinDesired === true ? { dropDesired: true } : {}),
+      onEvent: (event) => this.emit({ op: 'device', event }),
+    });
+    this.deviceManager = devices;
+    const json = (type: string): unknown[] => store.listByType(type).map((r) => JSON.parse(r.value) as unknown);
+    devices.start({ models: json('devicemodel'), devices: json('device') });
+    devices.setConnected(this.connected);
+    return devices;
   }
 
   private applyPod(pod: KubeObject): void {

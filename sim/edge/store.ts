@@ -1,6 +1,7 @@
 import Database, { type Database as SqliteDatabase } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { SqliteTwinStore, type DeviceRow, type DeviceTwinRow, type StoredDevice, type TwinStore } from '../devices/twin-store.ts';
 
 /**
  * The edge's local state, shaped like edgecore's /var/lib/kubeedge/edgecore.db
@@ -52,6 +53,8 @@ function prepare(db: SqliteDatabase) {
 interface OpenDb {
   readonly db: SqliteDatabase;
   readonly stmts: Statements;
+  /** The device tables' statements on this connection, prepared on first use (most nodes have no devices). */
+  twin?: SqliteTwinStore;
 }
 
 function openDb(path: string): OpenDb {
@@ -196,6 +199,27 @@ export class EdgeStore {
 
   images(): ReadonlyMap<string, number> {
     return new Map(this.stmts.images.all().map((r) => [r.image, r.size_bytes]));
+  }
+
+  /**
+   * The device twin's tables (device, device_attr, device_twin) in this same file, as edgecore keeps them in
+   * edgecore.db. Every call goes through the connection pool, so the twin survives its connection being
+   * closed for another store.
+   */
+  twinStore(): TwinStore {
+    const twin = (): SqliteTwinStore => {
+      const conn = this.conn();
+      conn.twin ??= new SqliteTwinStore(conn.db);
+      return conn.twin;
+    };
+    return {
+      listDevices: (): StoredDevice[] => twin().listDevices(),
+      getDevice: (id: string): StoredDevice | undefined => twin().getDevice(id),
+      putDevice: (device: DeviceRow): void => twin().putDevice(device),
+      putTwins: (deviceId: string, twins: readonly DeviceTwinRow[]): void => twin().putTwins(deviceId, twins),
+      deleteDevice: (id: string): void => twin().deleteDevice(id),
+      batch: (fn: () => void): void => twin().batch(fn),
+    };
   }
 
   close(): void {

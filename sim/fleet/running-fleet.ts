@@ -4,7 +4,7 @@ import { EdgeproofError } from '../core/errors.ts';
 import { silentProgress, type Progress } from '../core/progress.ts';
 import type { Random } from '../core/random.ts';
 import type { ReconnectPolicy } from '../edge/backoff.ts';
-import { EdgeNode, type EdgeDefects, type EdgeEvent } from '../edge/edge-node.ts';
+import { EdgeNode, type EdgeDefects, type EdgeEvent, type EdgeNodeDeviceOptions } from '../edge/edge-node.ts';
 import type { ImageCatalog } from '../edge/pod-runtime.ts';
 import type { HardwareProfile } from '../edge/profile.ts';
 import type { LinkProfile } from '../network/link-profile.ts';
@@ -52,6 +52,8 @@ export interface FleetOptions {
   readonly credentials?: 'per-node' | 'shared';
   readonly images?: ImageCatalog;
   readonly defects?: (node: string) => EdgeDefects | undefined;
+  /** Device management settings for every node (the shared MQTT eventbus, offline policy). */
+  readonly devices?: EdgeNodeDeviceOptions;
   readonly onEvent?: (node: string, event: EdgeEvent) => void;
   /** Nodes started at once (each start is a TLS handshake and a registration). */
   readonly startConcurrency?: number;
@@ -114,6 +116,7 @@ export class RunningFleet {
           nodeName: m.name,
           tls: { cert: creds.certPem, key: creds.keyPem, ca: creds.caPem },
           handshakeTimeoutMs: 30_000,
+          meter: uplink.meter,
         });
       };
       const share = sharing.get(m.uplink) ?? 1;
@@ -138,6 +141,7 @@ export class RunningFleet {
           linkBytesPerSecond: () => (uplink.partitioned ? 0 : ((uplink.profile.bandwidthKbps.down ?? 1_000_000) * 125) / share),
           ...(opts.defects?.(m.name) !== undefined ? { defects: opts.defects(m.name) ?? {} } : {}),
           ...(opts.onEvent !== undefined ? { onEvent: (e: EdgeEvent) => opts.onEvent?.(m.name, e) } : {}),
+          ...(opts.devices !== undefined ? { devices: opts.devices } : {}),
         }),
       );
     }

@@ -1,3 +1,4 @@
+import type { DeviceEvent } from '../devices/edge-devices.ts';
 import type { EdgeEvent } from '../edge/edge-node.ts';
 import type { JournalInput, PodPhase } from '../evidence/journal.ts';
 import { parseResource } from '../protocol/message.ts';
@@ -64,6 +65,25 @@ export function edgeEventToJournal(node: string, e: EdgeEvent): JournalInput | u
       };
     }
     case 'bad-frame':
+      return undefined;
+    case 'device':
+      return deviceEventToJournal(node, e.event);
+  }
+}
+
+/** What the checkers use of device management: values the mapper wrote to and read from the device. */
+function deviceEventToJournal(node: string, e: DeviceEvent): JournalInput | undefined {
+  switch (e.op) {
+    case 'desired-written': {
+      if (e.error !== undefined) return undefined;
+      const [namespace = '', name = ''] = e.device.split('/');
+      return { source: 'edge', op: 'twin-write', node, namespace, name, property: e.property, value: e.value };
+    }
+    case 'read': {
+      const [namespace = '', name = ''] = e.device.split('/');
+      return { source: 'edge', op: 'device-read', node, namespace, name, property: e.property, value: e.value };
+    }
+    default:
       return undefined;
   }
 }
