@@ -1,6 +1,7 @@
 // The network's public face: link profiles, uplinks on Toxiproxy, kernel-level loss.
 export * from './link-profile.ts';
 export * from './uplink.ts';
+export * from './link-meter.ts';
 export * from './network.ts';
 export * from './kernel-link.ts';
 export { measureUdpLoss, type LossMeasurement } from './loss-probe.ts';

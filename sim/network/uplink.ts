@@ -1,5 +1,6 @@
 import { EdgeproofError } from '../core/errors.ts';
 import { kbpsToToxiproxyRate, type LinkProfile } from './link-profile.ts';
+import { LinkMeter } from './link-meter.ts';
 import type { ProxyState, ToxicSpec, ToxiproxyApi } from './toxiproxy-api.ts';
 
 /**
@@ -115,6 +116,8 @@ export class Uplink implements UplinkInfo {
   readonly listenHost: string;
   readonly listenPort: number;
   readonly upstream: string;
+  /** Bytes through this link, counted by the edge sockets that dial it with `meter` (dialWebSocket). */
+  readonly meter = new LinkMeter();
   private currentProfile: LinkProfile = unshapedProfile;
   private lastCovered: LinkProfile = unshapedProfile;
   private outageMode: OutageMode | undefined;

@@ -22,6 +22,7 @@ import {
 } from './bootstrap.ts';
 import { goCsr, goCsrInfo, goPki, goSign, type GoPki } from './govectors.ts';
 import { startTestWsServer } from './testserver.ts';
+import { LinkMeter } from '../network/link-meter.ts';
 import { dialWebSocket, toPem } from './transport.ts';
 import { rejection } from '../../conformance/support/rejection.ts';
 
@@ -250,6 +251,21 @@ describe('bootstrap against a CloudHub-shaped HTTPS server', () => {
       const t = await dialing;
       expect(conn.peerCertificate?.subject.CN).toBe('system:node:edge-1');
       t.close();
+
+      // through a meter (TLS on a TCP socket the meter holds): the same mTLS, and the meter sees ciphertext —
+      // the client certificate went up, and a frame costs more than its plaintext
+      const meter = new LinkMeter();
+      const metered = dialWebSocket({ server: `127.0.0.1:${ws.port}`, nodeName: 'edge-1', tls: { cert: creds.certDer, key: creds.keyPem, ca: creds.caDer }, meter });
+      const conn2 = await ws.nextConnection();
+      const t2 = await metered;
+      expect(conn2.peerCertificate?.subject.CN).toBe('system:node:edge-1');
+      const before = meter.bytes();
+      expect(before.up).toBeGreaterThan(creds.certDer.length);
+      expect(before.down).toBeGreaterThan(pki.serverCertPem.length / 2);
+      await t2.send('x'.repeat(1000));
+      await conn2.nextFrame();
+      expect(meter.bytes().up - before.up).toBeGreaterThan(1000 + 6);
+      t2.close();
 
       const stranger = await generateEdgeKey();
       const strangerCert = await goSign(otherDir, createEdgeCsr('edge-1', stranger.privateKey));

@@ -8,6 +8,7 @@ import { DEFAULT_PROJECT_ID, MessageFactory, type Message } from './message.ts';
 import { startTestWsServer, type TestWsServer } from './testserver.ts';
 import { createMemoryPair, dialWebSocket, edgeHubUrl, toPem, type CloseInfo, type Frame, type Transport } from './transport.ts';
 import { rejection } from '../../conformance/support/rejection.ts';
+import { LinkMeter } from '../network/link-meter.ts';
 
 const text = (f: Frame): string => (typeof f === 'string' ? f : Buffer.from(f).toString('utf8'));
 
@@ -19,6 +20,14 @@ function collect(t: Transport): Frame[] {
 
 function closeOf(t: Transport): Promise<CloseInfo> {
   return new Promise((resolve) => t.onClose(resolve));
+}
+
+async function until(done: () => boolean, timeoutMs = 2000): Promise<void> {
+  const by = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > by) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 
@@ -181,6 +190,45 @@ describe('websocket client', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => silent.close(() => r()));
     }
+  });
+
+  it('a metered dial counts the exact bytes on the wire both ways, and keeps them after the socket closes', async () => {
+    server = await startTestWsServer();
+    const meter = new LinkMeter();
+    const dialing = dialWebSocket({ server: `127.0.0.1:${server.port}`, nodeName: 'edge-9', meter });
+    const conn = await server.nextConnection();
+    const t = await dialing;
+    expect(meter.openSockets).toBe(1);
+    const afterUpgrade = meter.bytes();
+    expect(afterUpgrade.up).toBeGreaterThan(100); // the HTTP upgrade request
+    expect(afterUpgrade.down).toBeGreaterThan(100); // the 101 response
+    // a client frame of 10 bytes: 2 header + 4 mask + 10; a server frame of 200 bytes: 2 + 2 (16-bit length) + 200
+    await t.send('0123456789');
+    await conn.nextFrame();
+    const got = collect(t);
+    conn.ws.send('x'.repeat(200));
+    await until(() => got.length === 1);
+    expect(meter.bytes()).toEqual({ up: afterUpgrade.up + 16, down: afterUpgrade.down + 204 });
+    const closed = closeOf(t);
+    t.close();
+    await closed;
+    await until(() => meter.openSockets === 0);
+    const final = meter.bytes();
+    expect(final.up).toBeGreaterThanOrEqual(afterUpgrade.up + 16 + 6); // plus the close frame
+    expect(final.down).toBeGreaterThanOrEqual(afterUpgrade.down + 204 + 2); // plus the server's close frame
+    expect(meter.bytes()).toEqual(final);
+  });
+
+  it('a metered dial to nothing fails like an unmetered one', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const meter = new LinkMeter();
+    const err = await rejection(dialWebSocket({ server: `127.0.0.1:${port}`, nodeName: 'n', meter }));
+    expect(err.message).toMatch(/ECONNREFUSED/);
+    await until(() => meter.openSockets === 0);
+    expect(meter.bytes()).toEqual({ up: 0, down: 0 });
   });
 
   it('builds the URL and PEM forms edgecore uses', () => {

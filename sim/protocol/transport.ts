@@ -7,6 +7,8 @@
  * injection corrupt, drop or delay frames without knowing about messages.
  */
 import type { Agent } from 'node:https';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import { EdgeproofError, messageOf, type Clock } from '../core/index.ts';
 import { DEFAULT_PROJECT_ID } from './message.ts';
@@ -116,6 +118,11 @@ export interface WebSocketDialOptions {
   readonly maxPayload?: number;
   /** Share one agent across many nodes to reuse TLS sessions. */
   readonly agent?: Agent;
+  /**
+   * Counts the bytes of this connection on the wire (its raw TCP socket, under TLS): the uplink's LinkMeter.
+   * Ignored with `agent` (the agent then makes the socket).
+   */
+  readonly meter?: { attach(socket: Socket): void };
 }
 
 /** The URL edgecore dials: edge/pkg/edgehub/config/config.go joins "wss:/", server, projectID, node, "events". */
@@ -201,6 +208,7 @@ export function dialWebSocket(options: WebSocketDialOptions): Promise<Transport>
     maxPayload: options.maxPayload ?? 64 * 1024 * 1024,
     followRedirects: false,
     ...(options.agent === undefined ? {} : { agent: options.agent }),
+    ...(options.meter === undefined || options.agent !== undefined ? {} : { createConnection: meteredConnection(options.meter, options.tls !== undefined) }),
     ...(options.tls === undefined
       ? {}
       : {
@@ -257,6 +265,22 @@ export function dialWebSocket(options: WebSocketDialOptions): Promise<Transport>
       resolve(new WebSocketTransport(ws, where));
     });
   });
+}
+
+/**
+ * ws's `createConnection` hook: the TCP socket is made here and handed to the meter, then TLS runs on top of it
+ * (as ws's own tlsConnect would, with the socket given), so the meter sees wire bytes rather than plaintext.
+ */
+function meteredConnection(meter: { attach(socket: Socket): void }, secure: boolean): WebSocket.ClientOptions['createConnection'] {
+  const connect = (options: ConnectionOptions): Socket => {
+    const raw = netConnect({ host: options.host ?? 'localhost', port: Number(options.port) });
+    meter.attach(raw);
+    if (!secure) return raw;
+    const host = options.host ?? '';
+    // ws's tlsConnect: no SNI for an IP address; `path` would make tls.connect dial a Unix socket
+    return tlsConnect({ ...options, path: undefined, socket: raw, servername: options.servername ?? (isIP(host) === 0 ? host : '') } as ConnectionOptions);
+  };
+  return connect as unknown as WebSocket.ClientOptions['createConnection'];
 }
 
 // ---------------------------------------------------------------------------------------------------------
