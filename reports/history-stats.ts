@@ -9,7 +9,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { forEachLine } from '../sim/core/lines.ts';
 import { percentile } from '../sim/bench/proc-stats.ts';
-import { entryProblem, METRIC_CLOUDCORE_RSS, type JournalEntry } from '../sim/evidence/journal.ts';
+import { entryProblem, METRIC_CLOUDCORE_RSS, METRICS, type JournalEntry } from '../sim/evidence/journal.ts';
 import type { GuaranteeBounds } from '../sim/evidence/bounds.ts';
 
 export interface Point {
@@ -68,12 +68,22 @@ export interface HistoryStats {
   readonly connects: number;
   readonly disconnects: number;
   readonly restarts: number;
-  /** Cloud-wide metrics (no node), one series per (source, metric). */
+  /** Cloud- and fleet-wide metrics (no node, no link), one series per (source, metric). */
   readonly cloudSeries: readonly MetricSeries[];
   /** All metric samples, in journal order. */
-  readonly samples: readonly { readonly t: number; readonly source: string; readonly metric: string; readonly node?: string; readonly value: number }[];
+  readonly samples: readonly MetricPoint[];
   readonly faultWindows: readonly FaultWindow[];
   readonly latencies: readonly LatencySummary[];
+}
+
+/** One metric line, with t from t = 0. */
+export interface MetricPoint {
+  readonly t: number;
+  readonly source: string;
+  readonly metric: string;
+  readonly node?: string;
+  readonly link?: string;
+  readonly value: number;
 }
 
 export interface AnalyzeOptions {
@@ -89,7 +99,13 @@ const LATENCY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   sync_apply_lag_ms: 'cloud object version to the edge storing it',
   device_answer_ms: 'device request to its answer',
   twin_desired_to_register_ms: 'desired device value set in the cloud to the device register holding it',
+  [METRICS.apiProbe]: 'kube-apiserver answering a LIST of one pod, probed every few seconds',
+  [METRICS.apiRead]: 'kube-apiserver answering a GET the bench made',
+  [METRICS.apiWrite]: 'kube-apiserver answering a create, update, patch or delete the bench made',
 };
+
+/** Cloud-wide metrics whose every sample is one latency: summarised as latencies (p50/p90/p99), not max/last. */
+const LATENCY_METRICS: ReadonlySet<string> = new Set([METRICS.apiProbe, METRICS.apiRead, METRICS.apiWrite]);
 
 /** Summaries of latency samples (sorted in place). Empty sample lists give no summary. */
 function summarize(samples: Map<string, number[]>): LatencySummary[] {
@@ -143,7 +159,7 @@ export function analyzeHistory(history: readonly JournalEntry[], options: Analyz
     pushStep(connected, t, connectedSet.size);
   };
 
-  const samples: { t: number; source: string; metric: string; node?: string; value: number }[] = [];
+  const samples: MetricPoint[] = [];
   const cloud = new Map<string, { metric: string; source: string; points: Point[] }>();
 
   type Window = { -readonly [K in keyof FaultWindow]: FaultWindow[K] };
@@ -243,9 +259,10 @@ export function analyzeHistory(history: readonly JournalEntry[], options: Analyz
         break;
       }
       case 'metric': {
-        const s = { t, source: e.source, metric: e.metric, value: e.value, ...(e.node !== undefined ? { node: e.node } : {}) };
+        const s = { t, source: e.source, metric: e.metric, value: e.value, ...(e.node !== undefined ? { node: e.node } : {}), ...(e.link !== undefined ? { link: e.link } : {}) };
         samples.push(s);
-        if (e.node === undefined) {
+        if (e.node === undefined && e.link === undefined) {
+          if (LATENCY_METRICS.has(e.metric)) sample(e.metric, e.value);
           const key = `${e.source}\u0000${e.metric}`;
           let series = cloud.get(key);
           if (series === undefined) cloud.set(key, (series = { metric: e.metric, source: e.source, points: [] }));
@@ -403,10 +420,18 @@ export function historyFigures(stats: HistoryStats): Record<string, number> {
     edge_restarts_total: stats.restarts,
   };
   for (const s of stats.cloudSeries) {
-    if (s.points.length === 0) continue;
+    if (s.points.length === 0 || LATENCY_METRICS.has(s.metric)) continue;
     const name = s.metric.replace(/[^a-zA-Z0-9_:]/g, '_');
+    const last = s.points[s.points.length - 1]?.v ?? 0;
+    // a counter's figure is where it ended; its max is the same number
+    if (name.endsWith('_total')) {
+      out[name] = last;
+      continue;
+    }
     out[`${name}_max`] = s.points.reduce((m, p) => (p.v > m ? p.v : m), -Infinity);
-    out[`${name}_last`] = s.points[s.points.length - 1]?.v ?? 0;
+    out[`${name}_last`] = last;
+    // a rate or a load: what it averaged over the run (samples are evenly spaced)
+    if (/_cores$|_per_second$/.test(name)) out[`${name}_mean`] = s.points.reduce((sum, p) => sum + p.v, 0) / s.points.length;
   }
   for (const l of stats.latencies) {
     out[`${l.name}_p50`] = l.p50;
@@ -417,9 +442,9 @@ export function historyFigures(stats: HistoryStats): Record<string, number> {
   return out;
 }
 
-/** The cloud memory series to plot: CloudCore RSS first, then any other cloud-wide `…bytes` metric. */
+/** The cloud memory series to plot: CloudCore RSS first, then any other cloud-wide `…bytes` gauge. */
 export function memorySeries(stats: HistoryStats): MetricSeries[] {
-  const mem = stats.cloudSeries.filter((s) => s.source === 'cloud' && /bytes/.test(s.metric));
+  const mem = stats.cloudSeries.filter((s) => s.source === 'cloud' && /bytes/.test(s.metric) && !/_total$|_per_second$/.test(s.metric));
   return mem.sort((a, b) => (a.metric === METRIC_CLOUDCORE_RSS ? -1 : b.metric === METRIC_CLOUDCORE_RSS ? 1 : a.metric < b.metric ? -1 : 1));
 }
 

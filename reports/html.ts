@@ -10,7 +10,7 @@ import { guaranteeSpecs } from '../sim/scenario/guarantees.ts';
 import { CHART_CSS, laneChart, seriesChart, type Band, type LaneBar, type LaneMarker, type RefLine, type Series } from './charts.ts';
 import { evidenceLine } from './evidence-text.ts';
 import { faultBarsFromSchedule, faultBarsFromWindows, type BarOutcome, type FaultBars } from './fault-bars.ts';
-import { historyFigures, memorySeries, type FaultWindow, type HistoryStats } from './history-stats.ts';
+import { historyFigures, memorySeries, type FaultWindow, type HistoryStats, type MetricSeries } from './history-stats.ts';
 import type { RunResult, RunStatus } from './run-result.ts';
 import { escapeAttr, escapeText, formatBytes, formatClock, formatCount, formatDuration, formatFigure, oneLine } from './text.ts';
 
@@ -207,7 +207,28 @@ function charts(input: HtmlReportInput, timeZero: number | undefined): string {
   const memRefs: RefLine[] = budget !== undefined ? [{ value: budget, label: `budget ${formatBytes(budget)}`, color: '#dc2626' }] : [];
   const memChart = seriesChart({ title: 'Cloud memory', axis, series: memSeries, refLines: memRefs, bands, yFormat: formatBytes, bytes: true, emptyText: 'no cloud memory samples (metric lines) in the history' });
 
-  const others = (stats?.cloudSeries ?? []).filter((s) => !mem.includes(s)).slice(0, 6);
+  // series that share a unit share a chart: cloud CPU, link throughput, API latency
+  const cloudSeries = stats?.cloudSeries ?? [];
+  const groups: { title: string; series: MetricSeries[]; yFormat: (v: number) => string; bytes?: true }[] = [
+    { title: 'Cloud CPU (cores)', series: cloudSeries.filter((s) => s.source === 'cloud' && /_cpu_cores$/.test(s.metric)), yFormat: (v) => formatCount(v) },
+    { title: 'Link throughput, all uplinks (edge ends)', series: cloudSeries.filter((s) => /_bytes_per_second$/.test(s.metric)), yFormat: (v) => `${formatBytes(v)}/s`, bytes: true },
+    { title: 'Kube API latency', series: cloudSeries.filter((s) => s.source === 'cloud' && /^kube_api_.*_ms$/.test(s.metric)), yFormat: formatDuration },
+  ];
+  const groupCharts = groups
+    .filter((g) => g.series.length > 0)
+    .map((g) =>
+      seriesChart({
+        title: g.title,
+        axis,
+        series: g.series.map((s, i) => ({ name: s.metric, color: palette[i % palette.length] ?? '#475569', points: s.points, shape: 'line' })),
+        bands,
+        yFormat: g.yFormat,
+        ...(g.bytes === true ? { bytes: true } : {}),
+      }),
+    );
+  const charted = new Set([...mem, ...groups.flatMap((g) => g.series)]);
+  // counters only ever rise: their rates are what is worth a chart
+  const others = cloudSeries.filter((s) => !charted.has(s) && !/_total$/.test(s.metric)).slice(0, 6);
   const otherCharts = others.map((s, i) =>
     seriesChart({
       title: `${s.metric} (${s.source})`,
@@ -219,7 +240,7 @@ function charts(input: HtmlReportInput, timeZero: number | undefined): string {
     }),
   );
   const legend = `<p class="caption">One time axis for all charts (t = 0 is the start of the fault schedule). Faults: a solid mark is the action itself, the light bar behind it how long the fault it opened lasted (dashed: still open at the end); red marks failed, dotted never ran; ◆ marks the evidence of violations. Shaded bands in the charts below are the fault windows. Hover for details. Fault source: ${escapeText(faultSource)}.</p>`;
-  return `${legend}${[timeline, nodesChart, memChart, ...otherCharts].map((c) => `<div class="chartbox">${c}</div>`).join('')}`;
+  return `${legend}${[timeline, nodesChart, memChart, ...groupCharts, ...otherCharts].map((c) => `<div class="chartbox">${c}</div>`).join('')}`;
 }
 
 function figures(input: HtmlReportInput): string {

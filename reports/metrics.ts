@@ -8,7 +8,7 @@
  */
 import { percentile, type PerfData } from '../sim/bench/proc-stats.ts';
 import type { ActionRecord } from '../sim/faults/executor.ts';
-import type { HistoryStats } from './history-stats.ts';
+import type { HistoryStats, MetricPoint } from './history-stats.ts';
 import type { RunResult } from './run-result.ts';
 
 // ─────────────────────────────────────────── Prometheus text ───────────────────────────────────────────
@@ -90,11 +90,12 @@ export function prometheusText(result: RunResult, stats?: HistoryStats): string 
   x.add('edgeproof_faults_not_run', 'Fault schedule entries that never started.', run, result.faults.notRun);
   for (const [name, value] of Object.entries(result.metrics)) x.add(`edgeproof_${name}`, `Run figure ${name} (see result.json metrics).`, run, value);
   if (stats !== undefined) {
-    const last = new Map<string, { source: string; metric: string; node?: string; value: number }>();
-    for (const s of stats.samples) last.set(`${s.metric}\u0000${s.source}\u0000${s.node ?? ''}`, s);
-    const sorted = [...last.values()].sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : (a.node ?? '') < (b.node ?? '') ? -1 : 1));
+    const last = new Map<string, MetricPoint>();
+    const about = (s: MetricPoint): string => `${s.node ?? ''}\u0000${s.link ?? ''}`;
+    for (const s of stats.samples) last.set(`${s.metric}\u0000${s.source}\u0000${about(s)}`, s);
+    const sorted = [...last.values()].sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : about(a) < about(b) ? -1 : 1));
     for (const s of sorted) {
-      x.add(s.metric, `Last sampled value of ${s.metric} in the run's history.`, { ...run, source: s.source, ...(s.node !== undefined ? { node: s.node } : {}) }, s.value);
+      x.add(s.metric, `Last sampled value of ${s.metric} in the run's history.`, { ...run, source: s.source, ...(s.node !== undefined ? { node: s.node } : {}), ...(s.link !== undefined ? { link: s.link } : {}) }, s.value);
     }
   }
   return x.text();
@@ -107,9 +108,12 @@ export function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export const CSV_HEADER = 'kind,t_ms,time,source,metric,node,value';
+export const CSV_HEADER = 'kind,t_ms,time,source,metric,node,value,link';
 
-/** metrics.csv text: `sample` rows (every journal metric line), then `figure` rows (result.json metrics). */
+/**
+ * metrics.csv text: `sample` rows (every journal metric line), then `figure` rows (result.json metrics). `link`
+ * (the uplink a sample is about) is the last column so that readers of the older seven columns still work.
+ */
 export function metricsCsv(result: RunResult, stats?: HistoryStats): string {
   const rows = [CSV_HEADER];
   const iso = (t: number, zero: number): string => {
@@ -118,12 +122,12 @@ export function metricsCsv(result: RunResult, stats?: HistoryStats): string {
   };
   if (stats !== undefined) {
     for (const s of stats.samples) {
-      rows.push(['sample', String(s.t), iso(s.t, stats.timeZero), s.source, csvField(s.metric), csvField(s.node ?? ''), promNumber(s.value)].join(','));
+      rows.push(['sample', String(s.t), iso(s.t, stats.timeZero), s.source, csvField(s.metric), csvField(s.node ?? ''), promNumber(s.value), csvField(s.link ?? '')].join(','));
     }
   }
   const endT = result.durationMs;
   for (const [name, value] of Object.entries(result.metrics)) {
-    rows.push(['figure', String(endT), result.endedAt, 'run', csvField(name), '', promNumber(value)].join(','));
+    rows.push(['figure', String(endT), result.endedAt, 'run', csvField(name), '', promNumber(value), ''].join(','));
   }
   return `${rows.join('\n')}\n`;
 }
@@ -156,9 +160,10 @@ export function perfData(result: RunResult, stats?: HistoryStats, records?: read
   }
   if (stats !== undefined) {
     const byMetric = new Map<string, number[]>();
+    const summarised = new Set(stats.latencies.map((l) => l.name));
     for (const s of stats.samples) {
       const m = /_(ms|seconds)$/.exec(s.metric);
-      if (m === null) continue;
+      if (m === null || summarised.has(s.metric)) continue;
       let list = byMetric.get(s.metric);
       if (list === undefined) byMetric.set(s.metric, (list = []));
       list.push(m[1] === 'seconds' ? s.value * 1000 : s.value);

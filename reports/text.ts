@@ -67,7 +67,9 @@ export function formatCount(n: number): string {
 
 /** A figure by the unit its name implies (`…_bytes`, `…_ms`, `…_seconds`), else a plain count. */
 export function formatFigure(name: string, value: number): string {
+  if (/bytes_per_second/.test(name)) return `${formatBytes(value)}/s`;
   if (/bytes/.test(name)) return formatBytes(value);
+  if (/_cores($|_)/.test(name)) return `${finite(value).toFixed(2)} cores`;
   if (/_ms($|_)/.test(name)) return formatDuration(value);
   if (/_seconds($|_)/.test(name)) return formatDuration(value * 1000);
   return formatCount(value);

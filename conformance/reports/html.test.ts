@@ -96,6 +96,23 @@ describe('buildHtmlReport', () => {
     expect((lines(memory)[0]?.attrs['d'] ?? '').slice(1)).toContain('M');
   });
 
+  it('charts what the run sampler journals by unit: cloud CPU, link throughput, API latency; counters not at all', () => {
+    const charts = svgs(html);
+    const byTitle = new Map(charts.map((c) => [textOf(childElements(c).find((e) => e.name === 'text') as XmlElement), c]));
+    const lines = (title: string): string[] =>
+      childElements(byTitle.get(title) as XmlElement)
+        .filter((e) => e.name === 'path' && (e.attrs['class'] ?? '').startsWith('line'))
+        .map(textOf);
+    expect(lines('Cloud CPU (cores)')).toEqual(['cloudcore_cpu_cores', 'kube_apiserver_cpu_cores']);
+    expect(lines('Link throughput, all uplinks (edge ends)')).toEqual(['link_down_bytes_per_second', 'link_up_bytes_per_second']);
+    expect(lines('Kube API latency')).toEqual(['kube_api_probe_ms', 'kube_api_read_ms', 'kube_api_write_ms']);
+    expect(textOf(byTitle.get('Link throughput, all uplinks (edge ends)') as XmlElement)).toMatch(/KiB\/s/);
+    expect([...byTitle.keys()].filter((t) => /_total|_cores|_per_second|kube_api/.test(t))).toEqual([]);
+    expect(html).toMatch(/kube_api_probe_ms<\/b>/);
+    expect(html).toMatch(/link_down_bytes_per_second_max<\/div><div class="mvalue">\d+(\.\d+)? KiB\/s/);
+    expect(html).toMatch(/cloudcore_cpu_cores_mean<\/div><div class="mvalue">0\.\d\d cores/);
+  });
+
   it('lists latencies and figures in readable units', () => {
     expect(html).toContain('edge_reconnect_after_heal_ms');
     expect(html).toMatch(/cloudcore_rss_bytes_max<\/div><div class="mvalue">9\d\d MiB/);

@@ -126,6 +126,41 @@ describe('analyzeHistory', () => {
     expect(f).toMatchObject({ edge_nodes_seen: 2, edge_connected_max: 2, nodes_ready_end: 2, cloudcore_rss_bytes_max: 300, cloudcore_rss_bytes_last: 300, edge_reconnect_after_heal_ms_p99: 500 });
   });
 
+  it('summarises what the run sampler journals: latencies as percentiles, counters by their end, loads by their mean', () => {
+    const h = new HistoryBuilder();
+    const metric = (metric: string, value: number, link?: string): Parameters<HistoryBuilder['add']>[1] => ({ source: metric.startsWith('link_') ? 'edge' : 'cloud', op: 'metric', metric, value, ...(link !== undefined ? { link } : {}) });
+    // 100 probes of 1..100 ms: p50 is the 50th, p99 the 99th
+    for (let i = 1; i <= 100; i++) h.add(i * 10, metric('kube_api_probe_ms', 101 - i));
+    h.add(2000, metric('kube_api_write_ms', 40));
+    h.add(2001, metric('cloudcore_cpu_cores', 0.5));
+    h.add(2002, metric('cloudcore_cpu_cores', 1.5));
+    h.add(2003, metric('cloudcore_cpu_cores', 0.1));
+    h.add(2004, metric('link_up_bytes_total', 1000));
+    h.add(2005, metric('link_up_bytes_total', 4000));
+    h.add(2006, metric('link_up_bytes_total', 999_999, 'uplink-a'));
+    h.add(2007, metric('link_up_bytes_per_second', 600));
+    h.add(2008, metric('link_up_bytes_per_second', 200));
+    const s = analyzeHistory(h.entries, { timeZero: 0 });
+    const lat = new Map(s.latencies.map((l) => [l.name, l]));
+    expect(lat.get('kube_api_probe_ms')).toMatchObject({ count: 100, p50: 50, p90: 90, p99: 99, max: 100 });
+    expect(lat.get('kube_api_write_ms')).toMatchObject({ count: 1, p99: 40 });
+    // a per-link sample is not part of the fleet-wide series
+    expect(s.cloudSeries.find((x) => x.metric === 'link_up_bytes_total')?.points.map((p) => p.v)).toEqual([1000, 4000]);
+    expect(s.samples.filter((x) => x.link === 'uplink-a')).toHaveLength(1);
+    const f = historyFigures(s);
+    expect(f).toMatchObject({
+      kube_api_probe_ms_p50: 50,
+      kube_api_probe_ms_p99: 99,
+      kube_api_probe_ms_count: 100,
+      cloudcore_cpu_cores_max: 1.5,
+      link_up_bytes_total: 4000,
+      link_up_bytes_per_second_max: 600,
+      link_up_bytes_per_second_mean: 400,
+    });
+    expect(f['cloudcore_cpu_cores_mean']).toBeCloseTo(0.7, 10);
+    expect(Object.keys(f).filter((k) => /^kube_api_probe_ms_(max|last)$|^link_up_bytes_total_/.test(k))).toEqual([]);
+  });
+
   it('an empty history gives zeros, not NaN', () => {
     const s = analyzeHistory([]);
     for (const [k, v] of Object.entries(historyFigures(s))) expect(Number.isFinite(v), k).toBe(true);
@@ -165,6 +200,12 @@ describe('metrics.prom', () => {
     expect(get('edgeproof_edge_nodes')).toBe(72);
     const lastRss = [...stats.samples].reverse().find((x) => x.metric === 'cloudcore_rss_bytes')?.value;
     expect(get('cloudcore_rss_bytes', { source: 'cloud' })).toBe(lastRss);
+    // the fleet-wide total and each link's are separate series, told apart by the link label
+    const lastOf = (link: string | undefined): number | undefined => [...stats.samples].reverse().find((x) => x.metric === 'link_down_bytes_total' && x.link === link)?.value;
+    const fleet = samples.find((x) => x.name === 'link_down_bytes_total' && x.labels['link'] === undefined);
+    expect(fleet?.value).toBe(lastOf(undefined));
+    expect(get('link_down_bytes_total', { link: 'uplink-p01-s002' })).toBe(lastOf('uplink-p01-s002'));
+    expect(lastOf('uplink-p01-s002')).toBeLessThan(lastOf(undefined) as number);
   });
 
   it('escapes label values and sanitises names', () => {
@@ -188,14 +229,16 @@ describe('metrics.csv', () => {
     const h = new HistoryBuilder();
     h.add(1000, cloud.rss(5));
     h.add(2000, { source: 'edge', op: 'metric', metric: 'queue_len', value: 3, node: 'n,"1"' });
+    h.add(3000, { source: 'edge', op: 'metric', metric: 'link_down_bytes_total', value: 77, link: 'up,"s1"' });
     const r = buildRunResult(sampleIdentity(), { verdicts: [], metrics: { x_total: 2 } });
     const rows = parseCsv(metricsCsv(r, analyzeHistory(h.entries, { timeZero: 0 })));
     expect(rows[0]?.join(',')).toBe(CSV_HEADER);
-    expect(rows[1]).toEqual(['sample', '1000', '1970-01-01T00:00:01.000Z', 'cloud', 'cloudcore_rss_bytes', '', '5']);
-    expect(rows[2]).toEqual(['sample', '2000', '1970-01-01T00:00:02.000Z', 'edge', 'queue_len', 'n,"1"', '3']);
-    expect(rows[3]?.[0]).toBe('figure');
-    expect(rows[3]?.slice(4)).toEqual(['x_total', '', '2']);
-    expect(rows.every((row) => row.length === 7)).toBe(true);
+    expect(rows[1]).toEqual(['sample', '1000', '1970-01-01T00:00:01.000Z', 'cloud', 'cloudcore_rss_bytes', '', '5', '']);
+    expect(rows[2]).toEqual(['sample', '2000', '1970-01-01T00:00:02.000Z', 'edge', 'queue_len', 'n,"1"', '3', '']);
+    expect(rows[3]).toEqual(['sample', '3000', '1970-01-01T00:00:03.000Z', 'edge', 'link_down_bytes_total', '', '77', 'up,"s1"']);
+    expect(rows[4]?.[0]).toBe('figure');
+    expect(rows[4]?.slice(4)).toEqual(['x_total', '', '2', '']);
+    expect(rows.every((row) => row.length === 8)).toBe(true);
   });
 });
 
@@ -215,7 +258,9 @@ describe('perfdata.json', () => {
       expect(item.labels['Metric']).toMatch(/^[A-Z][A-Za-z0-9]+$/);
     }
     const metrics = perf.dataItems.map((d) => d.labels['Metric']);
-    expect(metrics).toEqual(expect.arrayContaining(['EdgeReconnectAfterHeal', 'NodeReadyAfterHeal', 'SyncApplyLag', 'DeviceAnswer', 'CloudApiMutatingP99', 'FaultActionDuration']));
+    expect(metrics).toEqual(expect.arrayContaining(['EdgeReconnectAfterHeal', 'NodeReadyAfterHeal', 'SyncApplyLag', 'DeviceAnswer', 'CloudApiMutatingP99', 'FaultActionDuration', 'KubeApiProbe']));
+    // a sampled latency that is also a history latency is one item, not two
+    expect(metrics.filter((m) => m === 'KubeApiProbe')).toHaveLength(1);
     expect(perf.dataItems.find((d) => d.labels['Action'] === 'start-component')?.data['Perc50']).toBe(4200);
     expect(perfMetricName('node_boot_to_ready_ms')).toBe('NodeBootToReady');
   });

@@ -162,6 +162,47 @@ export function sampleHistory(): JournalEntry[] {
     at(t + 3, { source: 'cloud', op: 'metric', metric: 'kube_apiserver_rss_bytes', value: Math.round(520 * MiB + t * 300 + between(-5, 5) * MiB) });
     at(t + 4, { source: 'cloud', op: 'metric', metric: 'cloud_api_mutating_p99_ms', value: Math.round(80 + between(0, 60) + (t >= 190_000 && t < 215_000 ? 600 : 0)) });
   }
+  // what the run's metrics sampler adds (its own random stream, so the lines above stay as they were): CPU of both
+  // processes, an API probe per sample, link totals and rates fleet-wide and per station uplink, the bench's calls
+  const m = seededRandom(11);
+  const jitter = (lo: number, hi: number): number => lo + m.next() * (hi - lo);
+  const stations = ['uplink-p01-s001', 'uplink-p01-s002', 'uplink-p01-s003'];
+  const linkTotals = new Map(stations.map((l) => [l, { up: 0, down: 0 }]));
+  let fleetUp = 0;
+  let fleetDown = 0;
+  for (let t = 0; t <= 300_000; t += 5000) {
+    const storm = t >= 190_000 && t < 240_000;
+    if (t < 240_000 || t >= 255_000) at(t + 5, { source: 'cloud', op: 'metric', metric: 'cloudcore_cpu_cores', value: Math.round((storm ? 1.4 : 0.25) * jitter(0.8, 1.2) * 1000) / 1000 });
+    at(t + 6, { source: 'cloud', op: 'metric', metric: 'kube_apiserver_cpu_cores', value: Math.round((storm ? 0.9 : 0.3) * jitter(0.8, 1.2) * 1000) / 1000 });
+    at(t + 7, { source: 'cloud', op: 'metric', metric: 'kube_api_probe_ms', value: Math.round(jitter(3, 9) + (storm ? 40 : 0)) });
+    let up = 0;
+    let down = 0;
+    for (const l of stations) {
+      const tot = linkTotals.get(l) as { up: number; down: number };
+      const cut = l === 'uplink-p01-s002' && t >= 60_000 && t < 90_000;
+      const du = cut ? 0 : Math.round(jitter(2000, 3000) * (storm ? 6 : 1));
+      const dd = cut ? 0 : Math.round(jitter(4000, 6000) * (storm ? 10 : 1));
+      tot.up += du;
+      tot.down += dd;
+      up += du;
+      down += dd;
+      if (du > 0 || dd > 0) {
+        at(t + 9, { source: 'edge', op: 'metric', metric: 'link_up_bytes_total', value: tot.up, link: l });
+        at(t + 9, { source: 'edge', op: 'metric', metric: 'link_down_bytes_total', value: tot.down, link: l });
+      }
+    }
+    fleetUp += up;
+    fleetDown += down;
+    at(t + 8, { source: 'edge', op: 'metric', metric: 'link_up_bytes_total', value: fleetUp });
+    at(t + 8, { source: 'edge', op: 'metric', metric: 'link_down_bytes_total', value: fleetDown });
+    if (t > 0) {
+      at(t + 8, { source: 'edge', op: 'metric', metric: 'link_up_bytes_per_second', value: up / 5 });
+      at(t + 8, { source: 'edge', op: 'metric', metric: 'link_down_bytes_per_second', value: down / 5 });
+    }
+  }
+  at(30_020, { source: 'cloud', op: 'metric', metric: 'kube_api_write_ms', value: 14.5 });
+  at(270_020, { source: 'cloud', op: 'metric', metric: 'kube_api_write_ms', value: 22.25 });
+  at(30_030, { source: 'cloud', op: 'metric', metric: 'kube_api_read_ms', value: 3.5 });
   at(290_003, { source: 'bench', op: 'deadline', value: 'last heal + 60s' });
   at(299_990, { source: 'edge', op: 'status-report', node: gates[0] as string, value: 'True' });
   ev.sort((a, b) => a.t - b.t || a.i - b.i);

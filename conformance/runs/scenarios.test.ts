@@ -7,6 +7,7 @@ import type { EdgeDefects } from '../../sim/edge/edge-node.ts';
 import type { Verdict } from '../../sim/evidence/verdict.ts';
 import { runScenario, type RunOutcome } from '../../sim/run/run.ts';
 import { loadScenario } from '../../sim/scenario/loader.ts';
+import { readJournal, type EntryOf } from '../../sim/evidence/journal.ts';
 
 /**
  * The shipped CI scenarios against the real stack: the healthy edge passes every guarantee each asserts, and
@@ -30,6 +31,41 @@ const verdictOf = (o: RunOutcome, id: string): Verdict | undefined => o.verdicts
 
 const healthy = ['partition-heal', 'offline-restart', 'delete-offline', 'churn-small', 'cloudcore-kill', 'vehicle-tunnel'];
 
+/**
+ * What the metrics sampler journalled during a real run: both processes' RSS and CPU, CloudCore's again after
+ * it was killed and restarted (a new pid), API probes, the rollout's writes, and link bytes that only grow.
+ */
+function checkSampledMetrics(o: RunOutcome): void {
+  const history = readJournal(o.historyFile).entries;
+  const metrics = history.filter((e): e is EntryOf<'metric'> => e.op === 'metric');
+  const values = (name: string, link?: string): number[] => metrics.filter((m) => m.metric === name && m.link === link).map((m) => m.value);
+  for (const rss of ['cloudcore_rss_bytes', 'kube_apiserver_rss_bytes']) {
+    expect(values(rss).length, rss).toBeGreaterThan(3);
+    // a process sampled the moment it was restarted can be a few MiB; a running one is tens
+    for (const v of values(rss)) expect(v, rss).toBeGreaterThan(2 ** 20);
+    expect(Math.max(...values(rss)), rss).toBeGreaterThan(20 * 2 ** 20);
+  }
+  for (const cpu of ['cloudcore_cpu_cores', 'kube_apiserver_cpu_cores']) {
+    expect(values(cpu).length, cpu).toBeGreaterThan(2);
+    for (const v of values(cpu)) expect(v >= 0 && v < 64, `${cpu} ${v}`).toBe(true);
+  }
+  const restart = history.find((e) => e.op === 'restart' && e.component === 'cloudcore');
+  expect(restart, 'the scenario restarts CloudCore').toBeDefined();
+  expect(metrics.some((m) => m.metric === 'cloudcore_cpu_cores' && m.t > (restart?.t ?? Infinity))).toBe(true);
+  expect(values('kube_api_probe_ms').length).toBeGreaterThan(3);
+  for (const v of values('kube_api_probe_ms')) expect(v > 0 && v < 10_000, `probe ${v}`).toBe(true);
+  expect(values('kube_api_write_ms').length, 'the rollout patches').toBeGreaterThan(0);
+  for (const dir of ['up', 'down']) {
+    const totals = values(`link_${dir}_bytes_total`);
+    expect(totals.length).toBeGreaterThan(3);
+    expect(totals.every((v, i) => i === 0 || v >= (totals[i - 1] ?? 0)), `${dir} totals never fall`).toBe(true);
+    expect(totals[totals.length - 1], `${dir} bytes moved`).toBeGreaterThan(totals[0] ?? 0);
+    expect(values(`link_${dir}_bytes_per_second`).every((v) => v >= 0)).toBe(true);
+    const links = new Set(metrics.filter((m) => m.metric === `link_${dir}_bytes_total` && m.link !== undefined).map((m) => m.link));
+    expect(links.size, 'one series per station uplink').toBe(2);
+  }
+}
+
 describe('shipped CI scenarios on the healthy build', () => {
   for (const name of healthy) {
     it(`${name}: every asserted guarantee holds`, async () => {
@@ -39,6 +75,7 @@ describe('shipped CI scenarios on the healthy build', () => {
       expect(o.status, show(o.verdicts)).toBe('passed');
       // at least one guarantee was really judged, not just skipped
       expect(o.verdicts.some((v) => v.verdict === 'held'), show(o.verdicts)).toBe(true);
+      if (name === 'cloudcore-kill') checkSampledMetrics(o);
     }, 600_000);
   }
 });

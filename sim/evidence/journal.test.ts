@@ -23,6 +23,7 @@ const everyOp: JournalInput[] = [
   { source: 'cloud', op: 'device-reported', node: 'n1', name: 'gate-1', property: 'barrier', value: 'open' },
   { source: 'cloud', op: 'metric', metric: 'cloudcore_rss_bytes', value: 123_456_789 },
   { source: 'edge', op: 'metric', metric: 'edge_rss_bytes', value: 40_000, node: 'n1' },
+  { source: 'edge', op: 'metric', metric: 'link_up_bytes_total', value: 5_120, link: 'uplink-p01-s001' },
   { source: 'edge', op: 'apply', node: 'n1', kind: 'ConfigMap', namespace: 'kube-system', name: 'cfg', uid: 'c1', rv: '7' },
   { source: 'edge', op: 'delete', node: 'n1', kind: 'ConfigMap', namespace: 'kube-system', name: 'cfg' },
   { source: 'edge', op: 'ack', node: 'n1', kind: 'Node', name: 'n1', rv: '3' },
@@ -67,6 +68,10 @@ describe('journal vocabulary', () => {
     expect(entryProblem({ ...ok, t: 'now' })).toMatch(/"t"/);
     expect(entryProblem([])).toMatch(/not a JSON object/);
     expect(entryProblem({ seq: 1, t: 0, source: 'cloud', op: 'node-ready', node: 'n1', value: 'true' })).toMatch(/one of True, False, Unknown/);
+    const metric = { seq: 1, t: 0, source: 'edge', op: 'metric', metric: 'link_up_bytes_total', value: 1 };
+    expect(entryProblem({ ...metric, link: 7 })).toMatch(/"link" must be a string/);
+    expect(entryProblem({ ...metric, uplink: 'a' })).toMatch(/no field "uplink"/);
+    expect(entryProblem({ ...metric, value: Number.NaN })).toMatch(/"value" must be a finite number/);
     expect(entryProblem({ seq: 1, t: 0, source: 'bench', op: 'bounds', value: { ...defaultBounds, status: { periodMs: -1, slackMs: 0 } } })).toMatch(/status\.periodMs/);
   });
 });

@@ -95,16 +95,47 @@ export interface DeviceReported extends DevicePropertyFields {
   readonly value: string;
 }
 
-/** A sampled metric. `cloudcore_rss_bytes` (source cloud) is read by storm.recover; others are for reports. */
+/**
+ * A sampled metric. `cloudcore_rss_bytes` (source cloud) is read by storm.recover; others are for reports.
+ * `node` names the edge node a sample is about; `link` the uplink (station, vehicle) one is about. Neither: the
+ * sample is about the whole cloud or fleet. Names are Prometheus-style; `METRICS` lists the ones the bench writes.
+ */
 export interface MetricSample {
   readonly source: 'cloud' | 'edge' | 'bench';
   readonly op: 'metric';
   readonly metric: string;
   readonly value: number;
   readonly node?: string;
+  readonly link?: string;
 }
 
 export const METRIC_CLOUDCORE_RSS = 'cloudcore_rss_bytes';
+
+/**
+ * The metrics `edgeproof run` samples (sim/run/metrics-sampler.ts), every few seconds unless said otherwise.
+ * Process figures are read from /proc, so they exist only for local processes (not under testcontainers).
+ */
+export const METRICS = {
+  /** (cloud) CloudCore resident memory. */
+  cloudcoreRss: METRIC_CLOUDCORE_RSS,
+  /** (cloud) CloudCore CPU in cores, averaged since the previous sample. */
+  cloudcoreCpu: 'cloudcore_cpu_cores',
+  apiserverRss: 'kube_apiserver_rss_bytes',
+  apiserverCpu: 'kube_apiserver_cpu_cores',
+  /** (cloud) One probe per sample: a LIST of one pod, request to last byte. */
+  apiProbe: 'kube_api_probe_ms',
+  /** (cloud) Every GET the bench itself made (warm-up, fault actions), as it finished. */
+  apiRead: 'kube_api_read_ms',
+  /** (cloud) Every POST/PUT/PATCH/DELETE the bench itself made, as it finished. */
+  apiWrite: 'kube_api_write_ms',
+  /** (edge) Bytes the edge ends put on their uplinks (edge → cloud) so far: the fleet, or one `link`. */
+  linkUpTotal: 'link_up_bytes_total',
+  /** (edge) Bytes the edge ends received from their uplinks (cloud → edge) so far: the fleet, or one `link`. */
+  linkDownTotal: 'link_down_bytes_total',
+  /** (edge) Fleet-wide up/down rate since the previous sample. */
+  linkUpRate: 'link_up_bytes_per_second',
+  linkDownRate: 'link_down_bytes_per_second',
+} as const;
 
 // ─────────────────────────────────────────── edge: each simulated node ───────────────────────────────────────────
 
@@ -406,7 +437,7 @@ const opSpecs: Readonly<Record<Op, OpSpec>> = {
   'node-ready': { sources: ['cloud'], required: { node: 'string', value: readyValues }, optional: { heartbeatT: 'number' } },
   'device-desired': { sources: ['cloud'], required: deviceRequired, optional: { namespace: 'string' } },
   'device-reported': { sources: ['cloud'], required: deviceRequired, optional: { namespace: 'string' } },
-  metric: { sources: ['cloud', 'edge', 'bench'], required: { metric: 'string', value: 'number' }, optional: { node: 'string' } },
+  metric: { sources: ['cloud', 'edge', 'bench'], required: { metric: 'string', value: 'number' }, optional: { node: 'string', link: 'string' } },
   apply: { sources: ['edge'], required: { ...objectRequired, node: 'string', uid: 'string', rv: 'rv' }, optional: { namespace: 'string' } },
   delete: { sources: ['edge'], required: { ...objectRequired, node: 'string' }, optional: { namespace: 'string', uid: 'string' } },
   ack: { sources: ['edge'], required: { ...objectRequired, node: 'string' }, optional: { namespace: 'string', uid: 'string', rv: 'rv' } },

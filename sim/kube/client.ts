@@ -75,9 +75,20 @@ export class KubeApiError extends EdgeproofError {
   }
 }
 
+/** One finished request (watches excluded): what the bench asked and how long the apiserver took to answer it. */
+export interface KubeCall {
+  readonly method: string;
+  readonly path: string;
+  /** HTTP status; 0 when no response came (connection refused, reset). */
+  readonly status: number;
+  /** From sending the request to the end of the response body, on the monotonic clock. */
+  readonly ms: number;
+}
+
 export class KubeClient {
   readonly server: string;
   private readonly agent: Agent | HttpAgent;
+  private readonly callListeners = new Set<(call: KubeCall) => void>();
   private readonly token: string | undefined;
   private readonly secure: boolean;
 
@@ -140,14 +151,43 @@ export class KubeClient {
     }
   }
 
+  /**
+   * Hear about every finished request (not watches), e.g. to measure API latency; returns the unsubscribe.
+   * A listener that throws is not the request's problem: its error is dropped.
+   */
+  onCall(listener: (call: KubeCall) => void): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
+  }
+
+  private called(method: string, path: string, status: number, startedMs: number): void {
+    if (this.callListeners.size === 0) return;
+    const call: KubeCall = { method, path, status, ms: performance.now() - startedMs };
+    for (const l of this.callListeners) {
+      try {
+        l(call);
+      } catch {
+        // a measurement must never fail the request it measured
+      }
+    }
+  }
+
   /** Raw request; resolves with the parsed JSON body, rejects with KubeApiError on non-2xx. */
   request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<JsonObject> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const startedMs = performance.now();
+    let timed = false;
+    const time = (status: number): void => {
+      if (timed) return;
+      timed = true;
+      this.called(method, path, status, startedMs);
+    };
     return new Promise((resolvePromise, reject) => {
       const req = this.open(method, path, contentType, payload, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
+          time(res.statusCode ?? 0);
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: JsonObject = {};
           try {
@@ -165,9 +205,10 @@ export class KubeClient {
         });
         res.on('error', reject);
       });
-      req.on('error', (e) =>
-        reject(new EdgeproofError('E_KUBE_API', `${method} ${path}: ${messageOf(e)}`, { where: this.server, fix: 'is the apiserver running? (`npx edgeproof doctor`)', cause: e })),
-      );
+      req.on('error', (e) => {
+        time(0);
+        reject(new EdgeproofError('E_KUBE_API', `${method} ${path}: ${messageOf(e)}`, { where: this.server, fix: 'is the apiserver running? (`npx edgeproof doctor`)', cause: e }));
+      });
       if (payload !== undefined) req.write(payload);
       req.end();
     });

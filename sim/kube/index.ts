@@ -1,2 +1,2 @@
 export { KubeClient, KubeApiError, loadKubeconfig } from './client.ts';
-export type { KubeCredentials, KubeObject, KubeList, ObjectMeta, JsonObject, Watch, WatchEvent, WatchEventType, PatchType } from './client.ts';
+export type { KubeCall, KubeCredentials, KubeObject, KubeList, ObjectMeta, JsonObject, Watch, WatchEvent, WatchEventType, PatchType } from './client.ts';

@@ -6,7 +6,7 @@ import { EdgeproofError, isEdgeproofError, messageOf } from '../core/errors.ts';
 import type { Progress } from '../core/progress.ts';
 import { seededRandom } from '../core/random.ts';
 import type { EdgeDefects } from '../edge/edge-node.ts';
-import { FileJournal, METRIC_CLOUDCORE_RSS, readJournal } from '../evidence/journal.ts';
+import { FileJournal, readJournal } from '../evidence/journal.ts';
 import { runCheckers } from '../evidence/index.ts';
 import type { Verdict } from '../evidence/verdict.ts';
 import { runSchedule, type ExecutionReport } from '../faults/executor.ts';
@@ -17,10 +17,10 @@ import { buildFleet, type Fleet as FleetTopology } from '../fleet/topology.ts';
 import { Network } from '../network/network.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { imageCatalog, initialManifests, workloadPath } from '../scenario/workloads.ts';
-import { sampleProcess } from '../bench/proc-stats.ts';
 import { assertedGuarantees, convergeWithinMs, evidenceBounds } from './bounds.ts';
 import { CloudObserver } from './cloud-observer.ts';
 import { edgeEventToJournal } from './edge-journal.ts';
+import { MetricsSampler, runMetricsSources } from './metrics-sampler.ts';
 import { RealFaultTargets } from './fault-targets.ts';
 
 export interface RunOptions {
@@ -121,7 +121,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   let stack: StartedStack | undefined;
   let fleet: RunningFleet | undefined;
   let observer: CloudObserver | undefined;
-  let metricsTimer: NodeJS.Timeout | undefined;
+  let metrics: MetricsSampler | undefined;
   let execution: ExecutionReport | undefined;
   let error: EdgeproofError | undefined;
   let partialReason: RunOutcome['partialReason'];
@@ -184,11 +184,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const warm = await waitWorkloadsReady(stack, scenario, 600_000, opts.signal);
     figures['warmup_seconds'] = (Date.now() - startedAt) / 1000;
     p.step('run', warm ? `workloads ready after ${figures['warmup_seconds'].toFixed(0)} s` : 'warning: workloads not all ready after 10 min; starting the timeline anyway');
-    const ccPid = cloudcore.pid;
-    metricsTimer = setInterval(() => {
-      const s = ccPid !== undefined ? sampleProcess(ccPid) : undefined;
-      if (s !== undefined) journal.append({ source: 'cloud', op: 'metric', metric: METRIC_CLOUDCORE_RSS, value: s.rssBytes });
-    }, 5000);
+    metrics = new MetricsSampler({ journal, clock: systemClock, sources: runMetricsSources(stack, fleet) });
+    metrics.start();
 
     const targets = new RealFaultTargets(stack, fleet, topology, scenario, scenario.linkProfiles, journal);
     const t0 = Date.now();
@@ -218,7 +215,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     error = isEdgeproofError(e) ? e : new EdgeproofError('E_INTERNAL', messageOf(e), { where: 'run', cause: e });
     partialReason = 'error';
   } finally {
-    if (metricsTimer !== undefined) clearInterval(metricsTimer);
+    metrics?.stop();
     observer?.stop();
     try {
       await fleet?.stopAll();
