@@ -57,6 +57,7 @@ const laneOrder: readonly string[] = [
   'delete-workload',
   'apply-workload',
   'mark',
+  'set-desired',
 ];
 
 function unitOf(action: ScheduleActionName): string {
@@ -78,6 +79,8 @@ function unitOf(action: ScheduleActionName): string {
       return 'object';
     case 'mark':
       return 'target';
+    case 'set-desired':
+      return 'device';
     case 'node-offline':
     case 'node-online':
     case 'stop-edges':
@@ -118,6 +121,9 @@ export function describeEntry(e: ScheduleEntry): string {
       break;
     case 'start-edges':
       params = e.params.offline ? ' offline' : '';
+      break;
+    case 'set-desired':
+      params = ` ${e.params.property} = ${e.params.value}`;
       break;
     case 'heal':
     case 'stop-edges':

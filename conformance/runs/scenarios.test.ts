@@ -86,6 +86,7 @@ describe('deliberate edge defects are caught by the right checker on the live sy
     { defect: 'forgetDeletesAfterReconnect', scenario: 'delete-offline', checker: 'sync.no-lost-delete' },
     { defect: 'neverReconnect', scenario: 'churn-small', checker: 'storm.recover' },
     { defect: 'applyOutOfOrder', scenario: 'cloudcore-kill', checker: 'sync.monotonic' },
+    { defect: 'dropTwinDesired', scenario: 'partition-heal', checker: 'twin.converge' },
   ];
   for (const c of cases) {
     it(`${c.defect} → ${c.checker} violated (${c.scenario})`, async () => {

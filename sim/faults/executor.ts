@@ -62,6 +62,8 @@ export interface FaultTargets {
   deleteWorkload(workload: string, instances: readonly string[], force: boolean, ctx: ActionContext): Promise<void>;
   /** Create (or re-create) the workload's objects (workloadManifest). */
   applyWorkload(workload: string, instances: readonly string[], ctx: ActionContext): Promise<void>;
+  /** Set `property` to `value` in the desired state of each Device named (namespace default). */
+  setDesired(devices: readonly string[], property: string, value: string, ctx: ActionContext): Promise<void>;
   /** Optional: told about journal markers. */
   mark?(label: string, ctx: ActionContext): Promise<void>;
 }
@@ -170,6 +172,8 @@ export function applyEntry(targets: FaultTargets, e: ScheduleEntry): Promise<voi
       return targets.applyWorkload(e.params.workload, e.targets, ctx);
     case 'mark':
       return targets.mark?.(e.params.label, ctx) ?? Promise.resolve();
+    case 'set-desired':
+      return targets.setDesired(e.targets, e.params.property, e.params.value, ctx);
   }
 }
 

@@ -49,6 +49,7 @@ export function recordingTargets(clock: Clock, opts: RecordingOptions = {}): { r
     deleteWorkload: call('deleteWorkload'),
     applyWorkload: call('applyWorkload'),
     mark: call('mark'),
+    setDesired: call('setDesired'),
   };
   return { targets, calls };
 }

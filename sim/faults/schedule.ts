@@ -17,6 +17,7 @@ import { buildFleet, cellAt, shuffle, type Fleet, type FleetLink } from '../flee
 import type { OutageMode } from '../network/uplink.ts';
 import { select, type Selector, type SelectUnit } from '../scenario/selector.ts';
 import type { ChurnMode, ComponentTarget, ImageSpec, Scenario, TimelineEntry } from '../scenario/types.ts';
+import { devicePlacements } from '../scenario/devices.ts';
 import { workloadInstances } from '../scenario/workloads.ts';
 
 export const scheduleFormat = 'edgeproof.schedule/v1';
@@ -53,7 +54,9 @@ export type ScheduleAction =
   | { readonly action: 'delete-workload'; readonly params: { readonly workload: string; readonly force: boolean } }
   | { readonly action: 'apply-workload'; readonly params: { readonly workload: string } }
   /** A marker in the journal (no effect). */
-  | { readonly action: 'mark'; readonly params: { readonly label: string } };
+  | { readonly action: 'mark'; readonly params: { readonly label: string } }
+  /** Set a desired value on Devices (targets: Device names in namespace default). */
+  | { readonly action: 'set-desired'; readonly params: { readonly property: string; readonly value: string } };
 
 export type ScheduleActionName = ScheduleAction['action'];
 
@@ -92,6 +95,7 @@ export const scheduleActionNames: readonly ScheduleActionName[] = [
   'delete-workload',
   'apply-workload',
   'mark',
+  'set-desired',
 ];
 
 type Draft = Omit<ScheduleEntry, 'seq'>;
@@ -254,6 +258,14 @@ function expand(scenario: Scenario, fleet: Fleet, entry: TimelineEntry, at: numb
     }
     case 'mark':
       return [{ at, action: 'mark', targets: [], params: { label: a.label }, source }];
+    case 'set-desired': {
+      const nodes = new Set(pick(a.selector, fleet, 'node', random, source));
+      const targets = devicePlacements(scenario, fleet).filter((d) => d.kind === a.device && nodes.has(d.node)).map((d) => d.name);
+      if (targets.length === 0) {
+        throw new EdgeproofError('E_BAD_SCENARIO', `${source}: no ${a.device} device on the ${nodes.size} selected node(s)`, { where: entry.where, fix: 'select nodes the devices section places that kind on' });
+      }
+      return [{ at, action: 'set-desired', targets, params: { property: a.property, value: a.value }, source }];
+    }
   }
 }
 

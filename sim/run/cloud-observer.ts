@@ -7,7 +7,9 @@ import type { KubeClient, KubeObject, Watch, WatchEvent } from '../kube/client.t
  * - every Pod, ConfigMap and Secret version → `object-upsert` with `targets`, the edge nodes that should hold
  *   a copy by CloudCore's own rule (edgecontroller locationCache): a pod's node; for a ConfigMap/Secret, every
  *   node running a pod that references it — re-emitted when only the targets change;
- * - deletions → `object-delete`; every Node status write → `node-ready`.
+ * - deletions → `object-delete`; every Node status write → `node-ready`;
+ * - with devices: each Device property's desired value when it changes → `device-desired`, and each reported
+ *   value in a DeviceStatus (where CloudCore v1.23 keeps device status) when it changes → `device-reported`.
  * Watches restart from the last seen resourceVersion if the apiserver ends them.
  */
 /** The object kinds both sides of the history describe (the edge's copies of anything else are not judged). */
@@ -21,11 +23,16 @@ export class CloudObserver {
   /** configmap/secret key → last upsert (uid, rv) for re-emission when targets change */
   private readonly shared = new Map<string, { kind: string; namespace: string; name: string; uid: string; rv: string; targets: string }>();
   private readonly edgeNodes: ReadonlySet<string>;
+  /** `<ns>/<name>` → the Device's node, and the last journalled desired/reported value per property. */
+  private readonly deviceNode = new Map<string, string>();
+  private readonly lastDesired = new Map<string, string>();
+  private readonly lastReported = new Map<string, string>();
 
   constructor(
     private readonly kube: KubeClient,
     private readonly journal: JournalSink,
     edgeNodes: Iterable<string>,
+    private readonly options: { readonly devices?: boolean } = {},
   ) {
     this.edgeNodes = new Set(edgeNodes);
   }
@@ -35,6 +42,10 @@ export class CloudObserver {
     await this.follow('/api/v1/pods', (e) => this.onPod(e));
     await this.follow('/api/v1/configmaps', (e) => this.onShared('ConfigMap', e));
     await this.follow('/api/v1/secrets', (e) => this.onShared('Secret', e));
+    if (this.options.devices === true) {
+      await this.follow('/apis/devices.kubeedge.io/v1beta1/devices', (e) => this.onDevice(e));
+      await this.follow('/apis/devices.kubeedge.io/v1beta1/devicestatuses', (e) => this.onDeviceStatus(e));
+    }
   }
 
   stop(): void {
@@ -126,6 +137,45 @@ export class CloudObserver {
     const rv = meta.resourceVersion ?? '0';
     this.shared.set(key, { kind, namespace, name, uid, rv, targets: targets.join(',') });
     this.journal.append({ source: 'cloud', op: 'object-upsert', kind, namespace, name, uid, rv, targets });
+  }
+
+  private onDevice(e: WatchEvent): void {
+    const meta = e.object.metadata ?? {};
+    const namespace = meta.namespace ?? 'default';
+    const name = meta.name ?? '';
+    const id = `${namespace}/${name}`;
+    if (e.type === 'DELETED') {
+      this.deviceNode.delete(id);
+      return;
+    }
+    const spec = (e.object['spec'] ?? {}) as { nodeName?: string; properties?: { name?: string; desired?: { value?: string } }[] };
+    const node = spec.nodeName ?? '';
+    this.deviceNode.set(id, node);
+    for (const p of spec.properties ?? []) {
+      const value = p.desired?.value;
+      if (p.name === undefined || value === undefined || value === '') continue;
+      const key = `${id}#${p.name}`;
+      if (this.lastDesired.get(key) === value) continue;
+      this.lastDesired.set(key, value);
+      this.journal.append({ source: 'cloud', op: 'device-desired', node, namespace, name, property: p.name, value });
+    }
+  }
+
+  private onDeviceStatus(e: WatchEvent): void {
+    if (e.type === 'DELETED') return;
+    const meta = e.object.metadata ?? {};
+    const namespace = meta.namespace ?? 'default';
+    const name = meta.name ?? '';
+    const id = `${namespace}/${name}`;
+    const twins = ((e.object['status'] ?? {}) as { twins?: { propertyName?: string; reported?: { value?: string } }[] }).twins ?? [];
+    for (const t of twins) {
+      const value = t.reported?.value;
+      if (t.propertyName === undefined || value === undefined) continue;
+      const key = `${id}#${t.propertyName}`;
+      if (this.lastReported.get(key) === value) continue;
+      this.lastReported.set(key, value);
+      this.journal.append({ source: 'cloud', op: 'device-reported', node: this.deviceNode.get(id) ?? '', namespace, name, property: t.propertyName, value });
+    }
   }
 
   /** Nodes running a pod (in `namespace`) that references `ref` (`configmap/<n>` or `secret/<n>`). */

@@ -10,6 +10,7 @@ import type { LinkProfile } from '../network/link-profile.ts';
 import { mapLimit } from '../network/network.ts';
 import type { OutageMode } from '../network/uplink.ts';
 import type { ChurnMode, ComponentTarget, ImageSpec, Scenario, WorkloadSpec } from '../scenario/types.ts';
+import { DEVICES_API_PATH } from './run-devices.ts';
 import { rolloutPatch, workloadLabel, workloadManifest, workloadPath } from '../scenario/workloads.ts';
 
 /**
@@ -208,6 +209,23 @@ export class RealFaultTargets implements FaultTargets {
       const name = pod.metadata?.name ?? '';
       this.journal.append({ source: 'bench', op: 'api-delete', kind: 'Pod', namespace: w.namespace, name, ...(pod.metadata?.uid !== undefined ? { uid: pod.metadata.uid } : {}) });
       await kube.request('DELETE', `/api/v1/namespaces/${w.namespace}/pods/${name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }).catch(() => undefined);
+    });
+  }
+
+  /**
+   * What a user's `kubectl patch device … --type=json` does: replace the property's desired value in the
+   * Device spec (CloudCore then sends the updated Device to its node).
+   */
+  async setDesired(devices: readonly string[], property: string, value: string): Promise<void> {
+    const kube = this.stack.controlPlane.kube;
+    await mapLimit(devices, 8, async (name) => {
+      const path = `${DEVICES_API_PATH}/namespaces/default/devices/${name}`;
+      const device = await kube.get(path);
+      const props = ((device['spec'] as { properties?: { name?: string; desired?: unknown }[] } | undefined)?.properties ?? []);
+      const i = props.findIndex((p) => p.name === property);
+      if (i < 0) throw new EdgeproofError('E_BAD_SCENARIO', `device ${name} has no property "${property}"`, { where: 'timeline set-desired', fix: 'use a property of its device model' });
+      const op = props[i]?.desired === undefined ? { op: 'add', path: `/spec/properties/${i}/desired`, value: { value } } : { op: 'replace', path: `/spec/properties/${i}/desired/value`, value };
+      await kube.patch(path, [op], 'json');
     });
   }
 

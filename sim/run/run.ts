@@ -22,6 +22,8 @@ import { CloudObserver } from './cloud-observer.ts';
 import { edgeEventToJournal } from './edge-journal.ts';
 import { MetricsSampler, runMetricsSources } from './metrics-sampler.ts';
 import { RealFaultTargets } from './fault-targets.ts';
+import { RunDevices } from './run-devices.ts';
+import { devicePlacements } from '../scenario/devices.ts';
 
 export interface RunOptions {
   readonly scenario: Scenario;
@@ -121,6 +123,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   let stack: StartedStack | undefined;
   let fleet: RunningFleet | undefined;
   let observer: CloudObserver | undefined;
+  let devices: RunDevices | undefined;
   let metrics: MetricsSampler | undefined;
   let execution: ExecutionReport | undefined;
   let error: EdgeproofError | undefined;
@@ -143,9 +146,12 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       if (profile === undefined) throw new EdgeproofError('E_BAD_SCENARIO', `node ${n.name} uses unknown hardware profile "${n.hardware}"`, { where: scenario.file, fix: 'use a profile from fixtures/hardware' });
       return { name: n.name, profile, uplink: n.link, labels: n.labels };
     });
-    observer = new CloudObserver(stack.controlPlane.kube, journal, topology.nodes.map((n) => n.name));
+    const placements = devicePlacements(scenario, topology);
+    observer = new CloudObserver(stack.controlPlane.kube, journal, topology.nodes.map((n) => n.name), { devices: placements.length > 0 });
     await observer.start();
     const edge = scenario.fleet.edge;
+    devices = await RunDevices.start({ placements, kube: stack.controlPlane.kube, mqttUrl: stack.mqtt.url, journal, clock: systemClock, random: seededRandom(seed).fork('devices') });
+    if (devices !== undefined) p.step('run', `${placements.length} device simulators started`);
     fleet = await RunningFleet.create({
       members,
       cloud: cloudcore,
@@ -164,6 +170,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       credentials: topology.nodes.length > 200 ? 'shared' : 'per-node',
       images: imageCatalog(scenario),
       ...(opts.defects !== undefined ? { defects: opts.defects } : {}),
+      ...(devices !== undefined ? { devices: devices.edgeOptions } : {}),
       onEvent: (node, e) => {
         const entry = edgeEventToJournal(node, e);
         if (entry !== undefined) journal.append(entry);
@@ -175,6 +182,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       const w = scenario.workloads.find((x) => x.name === m.metadata?.labels?.['edgeproof.io/workload']);
       if (w !== undefined) await kube.create(workloadPath(w), m);
     }
+    await devices?.createObjects();
     p.step('run', `starting ${members.length} edge nodes behind ${fleet.uplinks.size} links`);
     await fleet.startAll(p);
     const readyBy = Date.now() + 300_000;
@@ -222,6 +230,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     } catch {
       // already failing
     }
+    await devices?.stop().catch(() => undefined);
     journal.close();
   }
   const components = stack?.components().map((c) => ({ name: c.name, version: c.version })) ?? [];

@@ -44,12 +44,13 @@ import type {
   WorkloadSpec,
 } from './types.ts';
 import { formatDuration, parseDurationRange } from './units.ts';
+import { deviceKinds, type PropertyType } from '../devices/kinds.ts';
 
 /** First line of every shipped scenario: editors (yaml-language-server) validate against the schema. */
 export const schemaComment = '# yaml-language-server: $schema=./schema.json';
 
 export const topLevelKeys = ['name', 'description', 'seed', 'duration', 'cloud', 'fleet', 'links', 'workloads', 'devices', 'timeline', 'guarantees'] as const;
-export const timelineActionKeys = ['partition', 'heal', 'degrade', 'restore', 'churn', 'restart-edges', 'kill', 'restart-component', 'rollout', 'delete', 'apply', 'mark'] as const;
+export const timelineActionKeys = ['partition', 'heal', 'degrade', 'restore', 'churn', 'restart-edges', 'kill', 'restart-component', 'rollout', 'delete', 'apply', 'mark', 'set-desired'] as const;
 export const componentTargets: readonly ComponentTarget[] = ['cloudcore', 'kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler', 'mosquitto'];
 export const deviceProtocols: Readonly<Record<DeviceKind, DeviceProtocol>> = {
   'barrier-gate': 'modbus',
@@ -59,6 +60,13 @@ export const deviceProtocols: Readonly<Record<DeviceKind, DeviceProtocol>> = {
   camera: 'mqtt',
   alarm: 'mqtt',
 };
+/** Writable (ReadWrite) properties of each device kind and their types: what `set-desired` may set. */
+const desiredProperties: Readonly<Record<DeviceKind, Readonly<Record<string, PropertyType>>>> = Object.fromEntries(
+  (Object.keys(deviceProtocols) as DeviceKind[]).map((kind) => {
+    const profile = deviceKinds[kind === 'alarm' ? 'mqtt-alarm' : kind];
+    return [kind, Object.fromEntries(profile.properties.filter((p) => p.accessMode === 'ReadWrite').map((p) => [p.name, p.type]))];
+  }),
+) as Record<DeviceKind, Record<string, PropertyType>>;
 const arches: readonly Arch[] = ['amd64', 'arm64', 'arm'];
 const outageModes: readonly OutageMode[] = ['blackhole', 'stall', 'refuse'];
 const churnModes: readonly ChurnMode[] = ['disconnect', 'power-off'];
@@ -170,7 +178,7 @@ class ScenarioLoader {
     this.fleet = buildFleet({ fleet: this.fleetSpec, links: this.linksSpec, hardwareProfiles: this.hardware }, this.seedOverride ?? seed);
     const workloads = this.workloads(field(d, 'workloads'));
     const devices = this.devices(field(d, 'devices'));
-    const timeline = this.timeline(field(d, 'timeline'), workloads);
+    const timeline = this.timeline(field(d, 'timeline'), workloads, devices);
     const guarantees = this.guarantees(field(d, 'guarantees'));
     return {
       file: r.file,
@@ -609,7 +617,7 @@ class ScenarioLoader {
   }
 
   // ---------------------------------------------------------------- timeline
-  private timeline(raw: unknown, workloads: readonly WorkloadSpec[]): TimelineEntry[] {
+  private timeline(raw: unknown, workloads: readonly WorkloadSpec[], devices: readonly DeviceGroupSpec[]): TimelineEntry[] {
     const r: Reader = this.r;
     const items = r.list(['timeline'], raw, 'timeline: [{ at: 30s, partition: { select: "station=p01-s001", for: 1m } }]', { max: 10_000 });
     const ids = new Set<string>();
@@ -633,7 +641,7 @@ class ScenarioLoader {
         const rm = r.mapping([...path, 'repeat'], field(m, 'repeat'), ['every', 'times'], 'repeat: { every: 1m, times: 3 }', ['every', 'times']);
         repeat = { everyMs: r.duration([...path, 'repeat', 'every'], field(rm, 'every'), '1m'), times: r.int([...path, 'repeat', 'times'], field(rm, 'times'), 1, 10_000, 'times: 3') };
       }
-      const action = this.action([...path, kind], kind, field(m, kind), workloads);
+      const action = this.action([...path, kind], kind, field(m, kind), workloads, devices);
       const span = actionSpanMs(action);
       const lastAt = atMs + (repeat === undefined ? 0 : (repeat.times - 1) * repeat.everyMs);
       if (lastAt >= this.head.durationMs) r.fail([...path, 'repeat'], `the last repetition starts at ${formatDuration(lastAt)}, not before the end (duration ${formatDuration(this.head.durationMs)})`, 'use fewer times, a shorter every, or a longer duration');
@@ -644,7 +652,7 @@ class ScenarioLoader {
     });
   }
 
-  private action(path: Path, kind: (typeof timelineActionKeys)[number], raw: unknown, workloads: readonly WorkloadSpec[]): TimelineAction {
+  private action(path: Path, kind: (typeof timelineActionKeys)[number], raw: unknown, workloads: readonly WorkloadSpec[], devices: readonly DeviceGroupSpec[]): TimelineAction {
     const r: Reader = this.r;
     const sel = (m: Mapping, unit: SelectUnit, example: string): Selector => {
       if (field(m, 'select') === undefined) r.fail(path, '"select" is missing', `add select: "${example}"`);
@@ -716,6 +724,20 @@ class ScenarioLoader {
       }
       case 'apply':
         return { kind, workload: workload(r.mapping(path, raw, ['workload'], '{ workload: tolling }', ['workload'])) };
+      case 'set-desired': {
+        const example = '{ select: "station=p01-s001", device: barrier-gate, property: open, value: "true" }';
+        const m = r.mapping(path, raw, ['select', 'device', 'property', 'value'], example, ['select', 'device', 'property', 'value']);
+        const placed = [...new Set(devices.map((g) => g.kind))];
+        const device = r.oneOf([...path, 'device'], field(m, 'device'), placed, 'a device kind placed in the devices section');
+        const writable = desiredProperties[device];
+        const property = r.oneOf([...path, 'property'], field(m, 'property'), Object.keys(writable), `a writable property of ${device}`);
+        const rawValue = field(m, 'value');
+        const value = typeof rawValue === 'boolean' || typeof rawValue === 'number' ? String(rawValue) : r.string([...path, 'value'], rawValue, 'a value', 'value: "true"');
+        const type = writable[property];
+        if (type === 'BOOLEAN' && value !== 'true' && value !== 'false') r.fail([...path, 'value'], `${device}.${property} is a boolean; "${value}" is not true or false`, 'value: "true" or value: "false"');
+        if (type === 'INT' && !/^-?\d+$/.test(value)) r.fail([...path, 'value'], `${device}.${property} is an integer; "${value}" is not`, 'value: "1"');
+        return { kind, selector: sel(m, 'node', 'station=p01-s001'), device, property, value };
+      }
       case 'mark': {
         const m = r.mapping(path, raw, ['label'], '{ label: quiet-period }', ['label']);
         return { kind, label: r.string([...path, 'label'], field(m, 'label'), 'a marker label', 'label: quiet-period', idPattern, 63) };

@@ -231,7 +231,9 @@ export type TimelineAction =
   /** `force`: also delete its pods at once (grace 0), as operators do for pods of unreachable nodes (KubeEdge #4368). */
   | { readonly kind: 'delete'; readonly workload: string; readonly force: boolean }
   | { readonly kind: 'apply'; readonly workload: string }
-  | { readonly kind: 'mark'; readonly label: string };
+  | { readonly kind: 'mark'; readonly label: string }
+  /** Set a desired value on the Devices of `device` kind on the selected nodes (a user's `kubectl patch`). */
+  | { readonly kind: 'set-desired'; readonly selector: Selector; readonly device: DeviceKind; readonly property: string; readonly value: string };
 
 export type TimelineActionKind = TimelineAction['kind'];
 
