@@ -23,6 +23,8 @@ export type DeviceEvent =
   | TwinEvent
   | { readonly op: 'mapper-error'; readonly device: string; readonly code: string; readonly message: string }
   | { readonly op: 'desired-written'; readonly device: string; readonly property: string; readonly value: string; readonly error?: string }
+  /** A sampled poll of the device by the mapper (`reqId` unique per node) and, when it answered, its answer. */
+  | { readonly op: 'poll' | 'poll-answer'; readonly device: string; readonly reqId: string; readonly property: string }
   /** The mapper read a value different from the last one it reported for this property. */
   | { readonly op: 'read'; readonly device: string; readonly property: string; readonly value: string }
   | { readonly op: 'dmi'; readonly kind: 'device' | 'devicemodel'; readonly operation: string; readonly id: string; readonly error?: string };
@@ -55,6 +57,8 @@ export interface EdgeDevicesOptions {
    * it, as an agent that loses desired values would. The twin and the store are unaffected.
    */
   readonly dropDesired?: boolean;
+  /** At most one poll per device per this many ms becomes a `poll` event (default 5 s; 0: none). */
+  readonly pollSampleMs?: number;
 }
 
 /** Restored state for a restart: the `meta` rows of type "devicemodel" and "device" (their JSON values). */
@@ -70,8 +74,14 @@ export class EdgeDevices {
   /** Last value read per `<device>#<property>`: `read` events are emitted on change only (a poll a second
    * per property would swamp the journal). */
   private readonly lastRead = new Map<string, string>();
+  /** When each device's last sampled poll went out. */
+  private readonly lastPollSample = new Map<string, number>();
+  private pollSeq = 0;
+  /** Makes poll ids unique across restarts of the node (a new EdgeDevices each time). */
+  private readonly epoch: number;
 
   constructor(private readonly opts: EdgeDevicesOptions) {
+    this.epoch = opts.clock.now();
     const emit = (e: DeviceEvent): void => opts.onEvent?.(e);
     const bus = opts.bus;
     this.twin = new DeviceTwin({
@@ -105,6 +115,7 @@ export class EdgeDevices {
       },
       onState: (id, state: MapperDeviceState) => this.twin.reportStateFromMapper(id, state),
       onError: (e: EdgeproofError) => emit({ op: 'mapper-error', device: String(e.context['device'] ?? e.where ?? ''), code: e.code, message: e.message }),
+      onPoll: (device, property) => this.samplePoll(device, property),
       onWrite: (device, property, value, error) => emit({ op: 'desired-written', device, property, value, ...(error !== undefined ? { error: error.message } : {}) }),
     });
   }
@@ -135,6 +146,21 @@ export class EdgeDevices {
     this.detach = undefined;
     this.mapper.stop();
     this.twin.stop();
+  }
+
+  private samplePoll(device: string, property: string): ((answered: boolean) => void) | undefined {
+    const every = this.opts.pollSampleMs ?? 5_000;
+    const emit = this.opts.onEvent;
+    if (every <= 0 || emit === undefined) return undefined;
+    const now = this.opts.clock.now();
+    const last = this.lastPollSample.get(device);
+    if (last !== undefined && now - last < every) return undefined;
+    this.lastPollSample.set(device, now);
+    const reqId = `poll-${this.epoch}-${++this.pollSeq}`;
+    emit({ op: 'poll', device, reqId, property });
+    return (answered) => {
+      if (answered) emit({ op: 'poll-answer', device, reqId, property });
+    };
   }
 
   /** The DMI worker (dtmanager/dmiworker.go dealMetaDeviceOperation) in front of the Modbus mapper. */

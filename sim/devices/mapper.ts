@@ -73,6 +73,11 @@ export interface ModbusMapperOptions {
   readonly onError?: (error: EdgeproofError) => void;
   /** Every desired-value write, done or failed. */
   readonly onWrite?: (deviceId: string, property: string, value: string, error: EdgeproofError | undefined) => void;
+  /**
+   * A poll goes out; return a function to be told how it ended (true: the device answered), or undefined not to
+   * be told. Lets the evidence journal sample request/answer pairs without an event per poll.
+   */
+  readonly onPoll?: (deviceId: string, property: string) => ((answered: boolean) => void) | undefined;
 }
 
 interface PropRuntime {
@@ -321,9 +326,11 @@ export class ModbusMapper {
     prop.inFlight = true;
     prop.polls++;
     this.stats.polls++;
+    const done = this.opts.onPoll?.(rt.parsed.id, prop.spec.name);
     conn
       .read(ep.slaveID, v.register, v.offset, v.limit)
       .then((bytes) => {
+        done?.(true);
         if (rt.generation !== generation) return;
         prop.value = decodeValue(v, bytes);
         prop.readAt = this.opts.clock.now();
@@ -331,6 +338,7 @@ export class ModbusMapper {
         prop.errorKind = undefined;
       })
       .catch((e: unknown) => {
+        done?.(false);
         if (rt.generation !== generation) return;
         prop.failures++;
         this.stats.pollFailures++;

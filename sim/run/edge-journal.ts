@@ -79,6 +79,11 @@ function deviceEventToJournal(node: string, e: DeviceEvent): JournalInput | unde
       const [namespace = '', name = ''] = e.device.split('/');
       return { source: 'edge', op: 'twin-write', node, namespace, name, property: e.property, value: e.value };
     }
+    case 'poll':
+    case 'poll-answer': {
+      const [namespace = '', name = ''] = e.device.split('/');
+      return { source: 'edge', op: e.op === 'poll' ? 'device-request' : 'device-answer', node, namespace, name, reqId: e.reqId, value: e.property };
+    }
     case 'read': {
       const [namespace = '', name = ''] = e.device.split('/');
       return { source: 'edge', op: 'device-read', node, namespace, name, property: e.property, value: e.value };
