@@ -87,3 +87,48 @@ export class ManualClock implements Clock {
     return best;
   }
 }
+
+/**
+ * Timers that end together: `after` and `every` fire only while the scope is running, and `stop` cancels all
+ * of them at once — the life of a device's firmware or a publisher loop.
+ */
+export class TimerScope {
+  private readonly timers = new Set<Timer>();
+  private active = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  get running(): boolean {
+    return this.active;
+  }
+
+  /** Open the scope; false when it was already running. */
+  start(): boolean {
+    if (this.active) return false;
+    this.active = true;
+    return true;
+  }
+
+  stop(): void {
+    this.active = false;
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+  }
+
+  after(ms: number, fn: () => void): void {
+    if (!this.active) return;
+    const timer = this.clock.setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.active) fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  every(ms: number, fn: () => void): void {
+    const tick = (): void => {
+      fn();
+      this.after(ms, tick);
+    };
+    this.after(ms, tick);
+  }
+}

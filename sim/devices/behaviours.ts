@@ -4,7 +4,7 @@
  * tests drive a behaviour on a ManualClock. Each model also has small imperative controls (passVehicle,
  * placeVehicle, trigger …) that tests and fault scripts use to force a change they can then look for.
  */
-import type { Clock, Timer } from '../core/clock.ts';
+import { TimerScope, type Clock } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
 import { GateState, modbusProfile, type ModbusDeviceKind } from './kinds.ts';
 import { float32ToWords, RegisterBank, swapBytes16, uint32ToWords } from './registers.ts';
@@ -26,44 +26,32 @@ function uniform(random: Random, min: number, max: number): number {
 
 abstract class TimedBehaviour implements Behaviour {
   abstract readonly kind: ModbusDeviceKind;
-  private timers = new Set<Timer>();
-  private running = false;
+  private readonly scope: TimerScope;
 
   constructor(
     protected readonly bank: RegisterBank,
     protected readonly clock: Clock,
     protected readonly random: Random,
-  ) {}
+  ) {
+    this.scope = new TimerScope(clock);
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.onStart();
+    if (this.scope.start()) this.onStart();
   }
 
   stop(): void {
-    this.running = false;
-    for (const t of this.timers) t.cancel();
-    this.timers.clear();
+    this.scope.stop();
   }
 
   protected abstract onStart(): void;
 
   protected after(ms: number, fn: () => void): void {
-    if (!this.running) return;
-    const timer = this.clock.setTimeout(() => {
-      this.timers.delete(timer);
-      if (this.running) fn();
-    }, ms);
-    this.timers.add(timer);
+    this.scope.after(ms, fn);
   }
 
   protected every(ms: number, fn: () => void): void {
-    const tick = (): void => {
-      fn();
-      this.after(ms, tick);
-    };
-    this.after(ms, tick);
+    this.scope.every(ms, fn);
   }
 }
 

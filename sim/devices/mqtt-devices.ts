@@ -7,7 +7,7 @@
  * characters edgecore's twin accepts (dtcommon.ValidateTwinValue: [a-zA-Z0-9-_.,:/@#]{1,512}), so plates are
  * written "GD-B12345", not with a province character.
  */
-import type { Clock, Timer } from '../core/clock.ts';
+import { TimerScope, type Clock } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
 import { exponentialMs } from './behaviours.ts';
 
@@ -42,13 +42,13 @@ abstract class MqttDevice {
   readonly namespace: string;
   readonly name: string;
   published = 0;
-  private timers = new Set<Timer>();
-  private running = false;
+  private readonly scope: TimerScope;
   private seq = 0;
 
   constructor(protected readonly opts: MqttDeviceOptions) {
     this.namespace = opts.namespace;
     this.name = opts.name;
+    this.scope = new TimerScope(opts.clock);
   }
 
   get id(): string {
@@ -56,27 +56,19 @@ abstract class MqttDevice {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
+    if (!this.scope.start()) return;
     this.sendState('online');
     this.onStart();
   }
 
   stop(): void {
-    this.running = false;
-    for (const t of this.timers) t.cancel();
-    this.timers.clear();
+    this.scope.stop();
   }
 
   protected abstract onStart(): void;
 
   protected after(ms: number, fn: () => void): void {
-    if (!this.running) return;
-    const t = this.opts.clock.setTimeout(() => {
-      this.timers.delete(t);
-      if (this.running) fn();
-    }, ms);
-    this.timers.add(t);
+    this.scope.after(ms, fn);
   }
 
   protected sendTwin(fields: Readonly<Record<string, TwinField>>): void {

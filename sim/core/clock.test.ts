@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock, TimerScope } from './clock.ts';
+
+describe('TimerScope', () => {
+  it('fires after/every only while running, and stop cancels everything pending', async () => {
+    const clock = new ManualClock(0);
+    const scope = new TimerScope(clock);
+    const fired: string[] = [];
+    scope.after(10, () => fired.push('before-start'));
+    expect(scope.start()).toBe(true);
+    expect(scope.start()).toBe(false);
+    scope.after(10, () => fired.push(`once@${clock.now()}`));
+    scope.every(25, () => fired.push(`tick@${clock.now()}`));
+    await clock.advance(60);
+    expect(fired).toEqual(['once@10', 'tick@25', 'tick@50']);
+    scope.stop();
+    expect(scope.running).toBe(false);
+    await clock.advance(100);
+    expect(fired).toHaveLength(3);
+    // a restarted scope starts from nothing: the old ticker does not come back
+    scope.start();
+    await clock.advance(100);
+    expect(fired).toHaveLength(3);
+  });
+});
