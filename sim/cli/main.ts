@@ -24,6 +24,9 @@ Usage:
   edgeproof bench [fleet] [--nodes N] [--per-uplink K] [--hold S] [--credentials shared|per-node]
                   [--stores sqlite|memory] [--out DIR]
                                    figures: N nodes against real CloudCore through Toxiproxy
+  edgeproof bench soak [--seeds N] [--from S] [--scenario FILE]... [--backend B] [--out DIR]
+                                   each scenario (default scenarios/ci/churn-small.yaml) for seeds S..S+N-1
+                                   (default 1..20), one full run each: a table seed → status and a summary JSON
   edgeproof help
 
 Backends (B): auto (default: testcontainers when Docker answers, else local), local, testcontainers,
