@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../core/index.ts';
@@ -9,6 +12,7 @@ import { startTestWsServer, type TestWsServer } from './testserver.ts';
 import { createMemoryPair, dialWebSocket, edgeHubUrl, toPem, type CloseInfo, type Frame, type Transport } from './transport.ts';
 import { rejection } from '../../conformance/support/rejection.ts';
 import { LinkMeter } from '../network/link-meter.ts';
+import { createControlPlanePki } from '../components/pki.ts';
 
 const text = (f: Frame): string => (typeof f === 'string' ? f : Buffer.from(f).toString('utf8'));
 
@@ -229,6 +233,28 @@ describe('websocket client', () => {
     expect(err.message).toMatch(/ECONNREFUSED/);
     await until(() => meter.openSockets === 0);
     expect(meter.bytes()).toEqual({ up: 0, down: 0 });
+  });
+
+  it('a metered dial into a link that never answers (a black hole) times out like an unmetered one, with and without TLS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgeproof-transport-'));
+    const pki = createControlPlanePki(dir);
+    const tls = { cert: readFileSync(pki.adminCert, 'utf8'), key: readFileSync(pki.adminKey, 'utf8'), ca: readFileSync(pki.caCert, 'utf8') };
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const server = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      for (const secure of [false, true]) {
+        const started = Date.now();
+        const err = await rejection(dialWebSocket({ server, nodeName: 'n', handshakeTimeoutMs: 200, meter: new LinkMeter(), ...(secure ? { tls } : {}) }));
+        expect(err.code, secure ? 'tls' : 'plain').toBe('E_TIMEOUT');
+        expect(Date.now() - started).toBeLessThan(5000);
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('builds the URL and PEM forms edgecore uses', () => {

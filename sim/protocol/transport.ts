@@ -275,10 +275,13 @@ function meteredConnection(meter: { attach(socket: Socket): void }, secure: bool
   const connect = (options: ConnectionOptions): Socket => {
     const raw = netConnect({ host: options.host ?? 'localhost', port: Number(options.port) });
     meter.attach(raw);
-    if (!secure) return raw;
     const host = options.host ?? '';
     // ws's tlsConnect: no SNI for an IP address; `path` would make tls.connect dial a Unix socket
-    return tlsConnect({ ...options, path: undefined, socket: raw, servername: options.servername ?? (isIP(host) === 0 ? host : '') } as ConnectionOptions);
+    const socket = secure ? tlsConnect({ ...options, path: undefined, socket: raw, servername: options.servername ?? (isIP(host) === 0 ? host : '') } as ConnectionOptions) : raw;
+    // `timeout` is ws's handshakeTimeout: net/tls.connect arm it only on sockets they dial themselves (tls.connect
+    // leaves a given socket alone), so without this a dial into a black-holed link never ends
+    if (options.timeout !== undefined && options.timeout > 0) socket.setTimeout(options.timeout);
+    return socket;
   };
   return connect as unknown as WebSocket.ClientOptions['createConnection'];
 }
