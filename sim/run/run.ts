@@ -24,6 +24,7 @@ import { MetricsSampler, runMetricsSources } from './metrics-sampler.ts';
 import { RealFaultTargets } from './fault-targets.ts';
 import { RunDevices } from './run-devices.ts';
 import { devicePlacements } from '../scenario/devices.ts';
+import { describeOutOfCoverage, warmupPlan, workloadReady, type WarmupPlan } from './warmup.ts';
 
 export interface RunOptions {
   readonly scenario: Scenario;
@@ -70,27 +71,15 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-interface WorkloadStatus {
-  replicas?: number;
-  readyReplicas?: number;
-  desiredNumberScheduled?: number;
-  numberReady?: number;
-}
-
-/** Every initial Deployment has all replicas ready and every DaemonSet is ready on every node it wants. */
-async function waitWorkloadsReady(stack: StartedStack, scenario: Scenario, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  const manifests = initialManifests(scenario);
-  if (manifests.length === 0) return true;
+/** Every initial workload is ready on the nodes in coverage it can run on (see workloadReady). */
+async function waitWorkloadsReady(stack: StartedStack, plan: WarmupPlan, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && signal?.aborted !== true) {
     let ready = true;
-    for (const m of manifests) {
-      const w = scenario.workloads.find((x) => x.name === m.metadata?.labels?.['edgeproof.io/workload']);
-      if (w === undefined) continue;
-      const obj = await stack.controlPlane.kube.find(workloadPath(w, m.metadata?.name));
-      const st = (obj?.['status'] ?? {}) as WorkloadStatus;
-      const ok = w.kind === 'Deployment' ? (st.readyReplicas ?? 0) >= (w.replicas ?? 1) : (st.desiredNumberScheduled ?? 0) > 0 && st.numberReady === st.desiredNumberScheduled;
-      if (!ok) {
+    for (const w of plan.workloads) {
+      if (w.reachableNodes === 0) continue;
+      const obj = await stack.controlPlane.kube.find(workloadPath(w.workload, w.instance));
+      if (!workloadReady(w, obj?.['status'] ?? {})) {
         ready = false;
         break;
       }
@@ -185,11 +174,20 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     await devices?.createObjects();
     p.step('run', `starting ${members.length} edge nodes behind ${fleet.uplinks.size} links`);
     await fleet.startAll(p);
+    // warm-up: faults start on a running system, so wait for the nodes in coverage to connect and the initial
+    // workloads to be ready on them; nodes out of coverage at t = 0 cannot connect before the timeline moves them
+    const plan = warmupPlan(scenario, topology);
+    const outOfCoverage = describeOutOfCoverage(plan);
+    if (outOfCoverage !== undefined) p.step('run', outOfCoverage);
+    for (const w of plan.workloads) if (w.reachableNodes === 0) p.step('run', `warm-up: not waiting for ${w.instance}: none of the nodes it runs on is in coverage at t = 0`);
+    const running = fleet;
+    const reachable = plan.reachable.map((name) => running.node(name));
+    const connected = (): number => reachable.filter((n) => n.connected).length;
     const readyBy = Date.now() + 300_000;
-    while (fleet.connectedCount() < members.length && Date.now() < readyBy && opts.signal?.aborted !== true) await sleep(500, opts.signal);
+    while (connected() < reachable.length && Date.now() < readyBy && opts.signal?.aborted !== true) await sleep(500, opts.signal);
     figures['fleet_connect_seconds'] = (Date.now() - startedAt) / 1000;
-    // warm-up: faults start on a running system, so wait for the initial workloads to be ready
-    const warm = await waitWorkloadsReady(stack, scenario, 600_000, opts.signal);
+    if (connected() < reachable.length && opts.signal?.aborted !== true) p.step('run', `warning: ${reachable.length - connected()} of ${reachable.length} nodes in coverage not connected after 5 min`);
+    const warm = await waitWorkloadsReady(stack, plan, 600_000, opts.signal);
     figures['warmup_seconds'] = (Date.now() - startedAt) / 1000;
     p.step('run', warm ? `workloads ready after ${figures['warmup_seconds'].toFixed(0)} s` : 'warning: workloads not all ready after 10 min; starting the timeline anyway');
     metrics = new MetricsSampler({ journal, clock: systemClock, sources: runMetricsSources(stack, fleet) });
