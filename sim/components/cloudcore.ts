@@ -95,6 +95,11 @@ export interface CloudCoreOptions {
   readonly writeTimeoutSeconds?: number;
   /** cloudHub.tokenRefreshDuration (hours). Default 12. */
   readonly tokenRefreshHours?: number;
+  /**
+   * deviceController.load.updateDeviceStatusWorkers: goroutines patching DeviceStatus from edge reports.
+   * Default 1 (KubeEdge's): one API patch at a time for the whole fleet's device reports.
+   */
+  readonly deviceStatusWorkers?: number;
   /** How long to wait for readiness. Default 90 s (CloudCore needs ~1.5 s here, 1 s of it its fixed start delay). */
   readonly startTimeoutMs?: number;
 }
@@ -154,6 +159,7 @@ export interface CloudCoreSettings {
   readonly nodeUpdateFrequencySeconds: number;
   readonly writeTimeoutSeconds: number;
   readonly tokenRefreshHours: number;
+  readonly deviceStatusWorkers: number;
 }
 
 /**
@@ -223,6 +229,7 @@ export function cloudCoreConfig(base: Record<string, unknown>, s: CloudCoreSetti
   set(`${ec}.buffer.patchNode`, 1024 + Math.trunc(limit / 2));
 
   set('modules.deviceController.enable', true);
+  set('modules.deviceController.load.updateDeviceStatusWorkers', s.deviceStatusWorkers);
   set('modules.syncController.enable', true);
   set('modules.cloudStream.enable', false);
   set('modules.cloudStream.tlsTunnelCAFile', join(s.pkiDir, 'rootCA.crt'));
@@ -368,7 +375,7 @@ function readinessCheck(kube: KubeClient, host: string, websocketPort: number, c
     (await readSecretKey(kube, tokenSecretName, tokenSecretKey)) !== undefined;
 }
 
-function settingsFrom(options: CloudCoreOptions): Pick<CloudCoreSettings, 'nodeLimit' | 'keepaliveIntervalSeconds' | 'nodeUpdateFrequencySeconds' | 'writeTimeoutSeconds' | 'tokenRefreshHours'> {
+function settingsFrom(options: CloudCoreOptions): Pick<CloudCoreSettings, 'nodeLimit' | 'keepaliveIntervalSeconds' | 'nodeUpdateFrequencySeconds' | 'writeTimeoutSeconds' | 'tokenRefreshHours' | 'deviceStatusWorkers'> {
   const nodeLimit = options.nodeLimit ?? defaultNodeLimit;
   if (!Number.isInteger(nodeLimit) || nodeLimit < 1) {
     throw new EdgeproofError('E_BAD_FLAG', `nodeLimit must be a positive integer, got ${nodeLimit}`, { where: 'cloudcore', fix: 'pass e.g. nodeLimit: 12000' });
@@ -379,6 +386,7 @@ function settingsFrom(options: CloudCoreOptions): Pick<CloudCoreSettings, 'nodeL
     nodeUpdateFrequencySeconds: options.nodeUpdateFrequencySeconds ?? 10,
     writeTimeoutSeconds: options.writeTimeoutSeconds ?? 30,
     tokenRefreshHours: options.tokenRefreshHours ?? 12,
+    deviceStatusWorkers: options.deviceStatusWorkers ?? 1,
   };
 }
 

@@ -8,7 +8,7 @@ const text = `# yaml-language-server: $schema=./schema.json
 duration: 10m
 cloud:
   backend: kubeconfig:/tmp/kc
-  cloudcore: { nodeLimit: 500, keepaliveInterval: 1m, nodeUpdateFrequency: 20s, writeTimeout: 30s, tokenRefresh: 24h }
+  cloudcore: { nodeLimit: 500, keepaliveInterval: 1m, nodeUpdateFrequency: 20s, writeTimeout: 30s, tokenRefresh: 24h, deviceStatusWorkers: 4 }
   controlPlane: { nodeMonitorGracePeriod: 40s, defaultUnreachableToleration: 5m }
 fleet:
   gatesPerStation: 2
@@ -45,7 +45,7 @@ describe('scenario loader: what a valid file becomes', () => {
   it('cloud settings in the units the components take', () => {
     expect(s.cloud).toEqual({
       backend: 'kubeconfig:/tmp/kc',
-      cloudcore: { nodeLimit: 500, keepaliveIntervalSeconds: 60, nodeUpdateFrequencySeconds: 20, writeTimeoutSeconds: 30, tokenRefreshHours: 24 },
+      cloudcore: { nodeLimit: 500, keepaliveIntervalSeconds: 60, nodeUpdateFrequencySeconds: 20, writeTimeoutSeconds: 30, tokenRefreshHours: 24, deviceStatusWorkers: 4 },
       controlPlane: { nodeMonitorGracePeriodSeconds: 40, defaultUnreachableTolerationSeconds: 300 },
     });
   });

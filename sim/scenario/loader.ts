@@ -209,7 +209,7 @@ class ScenarioLoader {
     else if (typeof backendRaw === 'string' && backendRaw.startsWith('kubeconfig:') && backendRaw.length > 'kubeconfig:'.length) backend = backendRaw as `kubeconfig:${string}`;
     else r.fail(['cloud', 'backend'], `unknown backend ${JSON.stringify(backendRaw)}`, 'use auto, local, testcontainers or kubeconfig:/path/to/kubeconfig');
 
-    const cc = r.optMapping(['cloud', 'cloudcore'], field(m, 'cloudcore'), ['nodeLimit', 'keepaliveInterval', 'nodeUpdateFrequency', 'writeTimeout', 'tokenRefresh'], 'cloudcore: { nodeLimit: 12000, keepaliveInterval: 30s }');
+    const cc = r.optMapping(['cloud', 'cloudcore'], field(m, 'cloudcore'), ['nodeLimit', 'keepaliveInterval', 'nodeUpdateFrequency', 'writeTimeout', 'tokenRefresh', 'deviceStatusWorkers'], 'cloudcore: { nodeLimit: 12000, keepaliveInterval: 30s }');
     const p = (k: string): Path => ['cloud', 'cloudcore', k];
     const cloudcore: CloudCoreOverrides = {
       ...(field(cc, 'nodeLimit') !== undefined ? { nodeLimit: r.int(p('nodeLimit'), field(cc, 'nodeLimit'), 1, 1_000_000, 'nodeLimit: 12000') } : {}),
@@ -217,6 +217,7 @@ class ScenarioLoader {
       ...(field(cc, 'nodeUpdateFrequency') !== undefined ? { nodeUpdateFrequencySeconds: r.wholeDuration(p('nodeUpdateFrequency'), field(cc, 'nodeUpdateFrequency'), '10s', 1000, 'seconds') } : {}),
       ...(field(cc, 'writeTimeout') !== undefined ? { writeTimeoutSeconds: r.wholeDuration(p('writeTimeout'), field(cc, 'writeTimeout'), '30s', 1000, 'seconds') } : {}),
       ...(field(cc, 'tokenRefresh') !== undefined ? { tokenRefreshHours: r.wholeDuration(p('tokenRefresh'), field(cc, 'tokenRefresh'), '12h', 3_600_000, 'hours') } : {}),
+      ...(field(cc, 'deviceStatusWorkers') !== undefined ? { deviceStatusWorkers: r.int(p('deviceStatusWorkers'), field(cc, 'deviceStatusWorkers'), 1, 1_000, 'deviceStatusWorkers: 4') } : {}),
     };
     const cp = r.optMapping(['cloud', 'controlPlane'], field(m, 'controlPlane'), ['nodeMonitorGracePeriod', 'nodeMonitorPeriod', 'defaultUnreachableToleration', 'defaultNotReadyToleration'], 'controlPlane: { nodeMonitorGracePeriod: 40s }');
     const q = (k: string): Path => ['cloud', 'controlPlane', k];

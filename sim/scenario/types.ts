@@ -95,6 +95,7 @@ export interface CloudCoreOverrides {
   readonly nodeUpdateFrequencySeconds?: number;
   readonly writeTimeoutSeconds?: number;
   readonly tokenRefreshHours?: number;
+  readonly deviceStatusWorkers?: number;
 }
 
 /** Control-plane settings (sim/components/types.ts ControlPlaneOptions). */
