@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../sim/core/clock.ts';
 import { seededRandom } from '../../sim/core/random.ts';
 import type { BarrierGateBehaviour } from '../../sim/devices/behaviours.ts';
+import type { CameraSimulator } from '../../sim/devices/mqtt-devices.ts';
 import { deviceFor, deviceModelFor, type DeviceBuildSpec } from '../../sim/devices/crd.ts';
 import type { DeviceKind } from '../../sim/devices/kinds.ts';
 import { DeviceSimulatorRegistry } from '../../sim/devices/registry.ts';
@@ -66,26 +67,30 @@ describe('devices under real CloudCore', () => {
       ],
       defects: (n) => (n === 'gate-node-2' ? { dropTwinDesired: true } : undefined),
       devices: { requestTimeoutMs: 1_000 },
+      eventbus: true,
     });
     const specs: { name: string; kind: DeviceKind; node: string }[] = [
       { name: 'gate-1', kind: 'barrier-gate', node: 'gate-node-1' },
       { name: 'wb-1', kind: 'weighbridge', node: 'gate-node-1' },
       { name: 'gate-bad', kind: 'barrier-gate', node: 'gate-node-1' },
       { name: 'gate-2', kind: 'barrier-gate', node: 'gate-node-2' },
+      { name: 'cam-1', kind: 'camera', node: 'gate-node-1' },
     ];
     // frozen behaviours: only the tests change values
     sims = await DeviceSimulatorRegistry.start(specs, {
       clock: systemClock,
       random: seededRandom(7),
       behaviour: { gate: { vehicleIntervalMs: 0 }, weighbridge: { vehicleIntervalMs: 0, tickMs: 3_600_000 } },
+      mqttUrl: env.stack.mqtt.url,
+      cameraReadIntervalMs: 0,
     });
-    for (const kind of ['barrier-gate', 'weighbridge'] as const) await kube().create(`${devicesApi}/devicemodels`, deviceModelFor(kind));
+    for (const kind of ['barrier-gate', 'weighbridge', 'camera'] as const) await kube().create(`${devicesApi}/devicemodels`, deviceModelFor(kind));
     for (const s of specs) {
       const spec: DeviceBuildSpec = {
         name: s.name,
         kind: s.kind,
         nodeName: s.node,
-        endpoint: sims.endpoint(s.name),
+        ...(s.kind !== 'camera' ? { endpoint: sims.endpoint(s.name) } : {}),
         collectCycleMs: 200,
         reportCycleMs: 500,
         stateReportCycleMs: 1_000,
@@ -141,6 +146,35 @@ describe('devices under real CloudCore', () => {
     gate.setVehicleCount(123_456);
     await eventually(async () => ((await reported('gate-1', 'vehicleCount')) === '123456' ? true : undefined), { timeoutMs: 30_000, what: 'DeviceStatus gate-1 vehicleCount = 123456' });
   }, 60_000);
+
+  /**
+   * Finding (KubeEdge v1.23.1, cloud/pkg/devicecontroller/controller/upstream.go findOrCreateTwinByName): when a
+   * DeviceStatus has no entry yet for a property, CloudCore appends a *copy* of a new twin to the status and
+   * returns a pointer to the original, so the value it then sets is lost: the first report of every property
+   * lands as an empty entry. A mapper re-reports every cycle and hides it; a camera that reads one plate does
+   * not. The first assertion flips if upstream fixes it.
+   */
+  it('an MQTT camera\'s plate reads reach DeviceStatus through the edge twin, all but the very first (KubeEdge drops it)', async () => {
+    const cam = sims.mqtt('cam-1').device as CameraSimulator;
+    // the edge learns of the camera through devicecontroller's membership update: until then the eventbus
+    // has no twin for it and its publications are dropped, as edgecore's are
+    await eventually(() => (node('gate-node-1').devices?.twin.hasDevice('default/cam-1') === true ? true : undefined), { timeoutMs: 30_000, what: 'cam-1 in the edge twin' });
+    const first = cam.read('GD-B11111').plate;
+    // the edge reported it (the value is in its twin and was confirmed by CloudCore)…
+    await eventually(() => (node('gate-node-1').devices?.twin.device('default/cam-1')?.twins.get('plate')?.actual?.value === first ? true : undefined), { timeoutMs: 10_000, what: 'the first plate in the edge twin' });
+    await eventually(() => (node('gate-node-1').devices?.twin.unconfirmedMessages().every((m) => !m.route.resource.includes('cam-1')) === true ? true : undefined), { timeoutMs: 30_000, what: 'CloudCore to confirm the report' });
+    // …and CloudCore created the property's entry, without the value
+    const plateTwin = async (): Promise<StatusTwin | undefined> => {
+      const st = await kube().find(`${devicesApi}/devicestatuses/cam-1`);
+      return ((st?.['status'] as { twins?: StatusTwin[] } | undefined)?.twins ?? []).find((t) => t.propertyName === 'plate');
+    };
+    await eventually(async () => ((await plateTwin()) !== undefined ? true : undefined), { timeoutMs: 30_000, what: 'the plate entry in DeviceStatus cam-1' });
+    expect((await plateTwin())?.reported?.value ?? '').toBe('');
+    // every later read arrives
+    const second = cam.read('GD-B22222').plate;
+    await eventually(async () => ((await reported('cam-1', 'plate')) === second ? true : undefined), { timeoutMs: 30_000, what: `DeviceStatus cam-1 plate = ${second}` });
+    expect(await reported('cam-1', 'reads')).toBe('2');
+  }, 90_000);
 
   it('a device with an out-of-range register offset fails alone: unhealthy with a clear error, its siblings keep reporting', async () => {
     const mapper = node('gate-node-1').devices?.mapper;

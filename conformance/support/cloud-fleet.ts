@@ -5,6 +5,7 @@ import { startStack, type StartedStack } from '../../sim/components/stack.ts';
 import { systemClock } from '../../sim/core/clock.ts';
 import { silentProgress } from '../../sim/core/progress.ts';
 import { seededRandom } from '../../sim/core/random.ts';
+import { MqttEventBus } from '../../sim/devices/mqtt-bus.ts';
 import type { EdgeDefects, EdgeEvent, EdgeNodeDeviceOptions } from '../../sim/edge/edge-node.ts';
 import type { ImageCatalog } from '../../sim/edge/pod-runtime.ts';
 import { loadHardwareProfile } from '../../sim/edge/profile.ts';
@@ -31,6 +32,8 @@ export async function startCloudFleet(opts: {
   nodeGraceSeconds?: number;
   defects?: (node: string) => EdgeDefects | undefined;
   devices?: EdgeNodeDeviceOptions;
+  /** Give the nodes an MQTT eventbus on the stack's Mosquitto (MQTT devices publish there). */
+  eventbus?: boolean;
 }): Promise<CloudFleet> {
   const stack = await startStack({
     backend: { kind: 'local' },
@@ -44,7 +47,10 @@ export async function startCloudFleet(opts: {
   const network = new Network(stack.toxiproxy);
   const events: CloudFleet['events'] = [];
   const profiles = { arm: loadHardwareProfile('fixtures/hardware/arm-gate-4c-1g.yaml'), x86: loadHardwareProfile('fixtures/hardware/x86-ipc-8c-16g.yaml') };
+  let bus: MqttEventBus | undefined;
   try {
+    if (opts.eventbus === true) bus = await MqttEventBus.connect(stack.mqtt.url);
+    const devices: EdgeNodeDeviceOptions | undefined = bus !== undefined ? { ...opts.devices, bus } : opts.devices;
     const fleet = await RunningFleet.create({
       members: opts.members(profiles),
       cloud: cloudcore,
@@ -55,7 +61,7 @@ export async function startCloudFleet(opts: {
       reconnect: { kind: 'fixed', delayMs: 2000 },
       images: testImages,
       ...(opts.defects !== undefined ? { defects: opts.defects } : {}),
-      ...(opts.devices !== undefined ? { devices: opts.devices } : {}),
+      ...(devices !== undefined ? { devices } : {}),
       onEvent: (node, event) => events.push({ node, event, at: Date.now() }),
     });
     await fleet.startAll();
@@ -66,10 +72,12 @@ export async function startCloudFleet(opts: {
       events,
       stop: async () => {
         await fleet.stopAll();
+        await bus?.close();
         await stack.stop();
       },
     };
   } catch (e) {
+    await bus?.close();
     await stack.stop();
     throw e;
   }
