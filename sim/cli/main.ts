@@ -24,6 +24,10 @@ Usage:
   edgeproof bench [fleet] [--nodes N] [--per-uplink K] [--hold S] [--credentials shared|per-node]
                   [--stores sqlite|memory] [--out DIR]
                                    figures: N nodes against real CloudCore through Toxiproxy
+  edgeproof bench devices [--devices N] [--nodes M] [--hold S] [--changes K] [--collect MS] [--report MS]
+                          [--workers W] [--out DIR]
+                                   figures: N Modbus devices on M nodes through real CloudCore (polls/s,
+                                   desired→register latency, DeviceStatus throughput, cost)
   edgeproof bench soak [--seeds N] [--from S] [--scenario FILE]... [--backend B] [--out DIR]
                                    each scenario (default scenarios/ci/churn-small.yaml) for seeds S..S+N-1
                                    (default 1..20), one full run each: a table seed → status and a summary JSON

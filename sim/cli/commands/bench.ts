@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { formatDeviceBench, runDeviceBench } from '../../bench/device-bench.ts';
 import { formatFleetBench, runFleetBench } from '../../bench/fleet-bench.ts';
 import { formatSoakHeader, formatSoakRow, formatSoakSummary, runSoak } from '../../bench/soak.ts';
 import { parseBackend } from '../../components/stack.ts';
@@ -13,6 +14,7 @@ import { parseFlags, positiveNumberFlag } from '../args.ts';
  */
 export async function benchCommand(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'soak') return soakCommand(argv.slice(1));
+  if (argv[0] === 'devices') return devicesCommand(argv.slice(1));
   const { values, positionals } = parseFlags(
     'bench',
     argv,
@@ -28,7 +30,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     1,
   );
   const suite = positionals[0] ?? 'fleet';
-  if (suite !== 'fleet') throw new EdgeproofError('E_BAD_FLAG', `unknown bench "${suite}"`, { where: 'edgeproof bench', fix: 'available: fleet, soak' });
+  if (suite !== 'fleet') throw new EdgeproofError('E_BAD_FLAG', `unknown bench "${suite}"`, { where: 'edgeproof bench', fix: 'available: fleet, devices, soak' });
   const credentials = values.credentials;
   if (credentials !== 'shared' && credentials !== 'per-node') throw new EdgeproofError('E_BAD_FLAG', `"${credentials}" is not a credentials mode`, { where: '--credentials', fix: 'use shared or per-node' });
   if (values.stores !== 'sqlite' && values.stores !== 'memory') throw new EdgeproofError('E_BAD_FLAG', `"${values.stores}" is not a store kind`, { where: '--stores', fix: 'use sqlite or memory' });
@@ -43,6 +45,47 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     progress: stderrProgress,
   });
   process.stdout.write(`${formatFleetBench(result)}\n  figures: ${values.out}\n`);
+  return ExitCode.ok;
+}
+
+/**
+ * `edgeproof bench devices [--devices N] [--nodes M] [--hold S] [--changes K] [--collect MS] [--report MS]
+ * [--workers W] [--backend B] [--out DIR]`: N Modbus devices on M nodes through the real CloudCore (figures).
+ */
+async function devicesCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseFlags(
+    'bench devices',
+    argv,
+    {
+      devices: { type: 'string', default: '1000' },
+      nodes: { type: 'string', default: '100' },
+      'per-uplink': { type: 'string', default: '10' },
+      hold: { type: 'string', default: '60' },
+      changes: { type: 'string', default: '50' },
+      collect: { type: 'string', default: '1000' },
+      report: { type: 'string', default: '5000' },
+      workers: { type: 'string', default: '1' },
+      backend: { type: 'string', default: 'local' },
+      out: { type: 'string', default: join('reports', 'out', 'bench') },
+    },
+    0,
+  );
+  const result = await runDeviceBench({
+    devices: wholeFlag(values.devices, '--devices', 1, 1000),
+    nodes: wholeFlag(values.nodes, '--nodes', 1, 100),
+    perUplink: wholeFlag(values['per-uplink'], '--per-uplink', 1, 10),
+    holdSeconds: wholeFlag(values.hold, '--hold', 1, 60),
+    desiredChanges: wholeFlag(values.changes, '--changes', 0, 50),
+    collectCycleMs: wholeFlag(values.collect, '--collect', 10, 1000),
+    reportCycleMs: wholeFlag(values.report, '--report', 10, 5000),
+    deviceStatusWorkers: wholeFlag(values.workers, '--workers', 1, 1),
+    backend: parseBackend(values.backend),
+    outDir: values.out,
+    progress: stderrProgress,
+  });
+  process.stdout.write(`${formatDeviceBench(result)}
+  figures: ${values.out}
+`);
   return ExitCode.ok;
 }
 
