@@ -16,6 +16,7 @@ import type { RegisterBank } from '../devices/registers.ts';
 import { DeviceSimulatorRegistry, type SimulatedModbusDevice } from '../devices/registry.ts';
 import type { EdgeNodeDeviceOptions } from '../edge/edge-node.ts';
 import type { JournalSink } from '../evidence/journal.ts';
+import { mapLimit } from '../network/network.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import type { DevicePlacement } from '../scenario/devices.ts';
 import type { DeviceKind as ScenarioDeviceKind } from '../scenario/types.ts';
@@ -81,7 +82,8 @@ export class RunDevices {
     const { placements } = this.opts;
     const kinds = [...new Set(placements.map((p) => simulatorKind(p.kind)))].sort();
     for (const kind of kinds) await this.createIfAbsent(`${DEVICES_API_PATH}/namespaces/default/devicemodels`, deviceModelFor(kind), `device model ${kind}`);
-    for (const p of placements) {
+    // 16 creates in flight: a province has ~10,000 Devices, one at a time would take minutes
+    await mapLimit(placements, 16, async (p) => {
       const kind = simulatorKind(p.kind);
       const device = deviceFor({
         name: p.name,
@@ -93,7 +95,7 @@ export class RunDevices {
         labels: { 'edgeproof.io/node': p.node },
       });
       await this.createIfAbsent(`${DEVICES_API_PATH}/namespaces/default/devices`, device, `device ${p.name}`);
-    }
+    });
     for (const d of this.simulators.modbusList()) this.unsubscribe.push(d.bank.onWrite(() => this.written.add(d.id)));
     const tick = (): void => {
       this.sample();
