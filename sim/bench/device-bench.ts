@@ -43,6 +43,8 @@ export interface DeviceBenchResult {
   readonly statusUpdatesPerSecond: number;
   /** API patch of a Device's desired value → the coil changes on the simulator. */
   readonly desiredToRegisterMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly count: number; readonly lost: number };
+  /** Reports the edges' twins still hold for resending because CloudCore never confirmed them (it dropped them). */
+  readonly unconfirmedReports: number;
   readonly benchCpuCores: number;
   readonly benchRssBytes: number;
   readonly benchRssPerDeviceBytes: number;
@@ -180,6 +182,7 @@ export async function runDeviceBench(opts: DeviceBenchOptions): Promise<DeviceBe
       pollFailures: polls1.failures - polls0.failures,
       statusUpdatesPerSecond: changedStatus / heldSeconds,
       desiredToRegisterMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? 0, count: sorted.length, lost },
+      unconfirmedReports: [...fleet.nodes.values()].reduce((sum, n) => sum + (n.devices?.twin.unconfirmed ?? 0), 0),
       benchCpuCores: cores(self0, self1),
       benchRssBytes: rss,
       benchRssPerDeviceBytes: Math.round((rss - rss0) / opts.devices),
@@ -241,6 +244,7 @@ export function formatDeviceBench(r: DeviceBenchResult): string {
     `  mapper polls sustained:       ${r.pollsPerSecond.toFixed(0)}/s of ${r.pollsPerSecondNominal.toFixed(0)}/s nominal (${r.pollFailures} failed)`,
     `  DeviceStatus changes:         ${r.statusUpdatesPerSecond.toFixed(1)} objects/s changed in the API during the hold`,
     `  desired (API) → register:     p50 ${d.p50} ms, p90 ${d.p90} ms, p99 ${d.p99} ms, max ${d.max} ms (${d.count} changes, ${d.lost} lost)`,
+    `  unconfirmed reports held:     ${r.unconfirmedReports} (edge twins keep what CloudCore never confirmed, for resending)`,
     `  bench process:                ${r.benchCpuCores.toFixed(2)} cores, ${(r.benchRssBytes / 2 ** 20).toFixed(0)} MiB RSS (${(r.benchRssPerDeviceBytes / 1024).toFixed(1)} KiB per device incl. its node share)`,
     `  CloudCore:                    ${(r.cloudcore.rssBytes / 2 ** 20).toFixed(0)} MiB RSS, ${r.cloudcore.cpuCores.toFixed(2)} cores; device reports dropped ("devicecontroller message channel is full"): ${r.cloudcore.droppedReports}`,
   ].join('\n');
