@@ -270,3 +270,24 @@ describe('device twin: persistence and cloud sync', () => {
     expect(twinsOf(h.sent.at(-1) as Message)['open']).toMatchObject({ expected: { value: 'true' }, expected_version: { cloud: 1, edge: 1 } });
   });
 });
+
+describe('unconfirmed reports are bounded', () => {
+  it('keeps the newest maxUnconfirmed messages for resending and counts what it dropped', () => {
+    const clock = new ManualClock(0);
+    const twin = new DeviceTwin({ nodeName: 'n1', clock, messages: new MessageFactory({ clock }), store: new MemoryTwinStore(), send: () => true, maxUnconfirmed: 5, confirmIdleMs: 0 });
+    twin.start();
+    twin.setConnected(true);
+    twin.handleCloudMessage(
+      makeMessage(
+        { msgId: 'm1', timestamp: 0 },
+        { source: 'devicecontroller', group: 'twin', operation: 'update', resource: 'membership' },
+        { event_id: 'e', timestamp: 0, added_devices: [{ id: 'default/d1', name: 'd1' }], removed_devices: null },
+      ),
+    );
+    for (let i = 0; i < 12; i++) twin.handleBusMessage('$hw/events/device/default/d1/twin/update', JSON.stringify({ event_id: `e${i}`, timestamp: 0, twin: { p: { actual: { value: String(i) }, metadata: { type: 'int' } } } }));
+    expect(twin.unconfirmed).toBe(5);
+    expect(twin.stats.confirmOverflow).toBeGreaterThanOrEqual(7);
+    expect(JSON.stringify(twin.unconfirmedMessages().at(-1)?.content)).toContain('"value":"11"');
+    twin.stop();
+  });
+});

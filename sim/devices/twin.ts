@@ -112,7 +112,11 @@ export interface DeviceTwinOptions {
    * a crash loses at most this window of twin values (devices and memberships are always written through).
    */
   readonly persistDelayMs?: number;
-  /** Bound on unconfirmed messages kept for resending (edgecore's map is unbounded). */
+  /**
+   * Bound on unconfirmed messages kept for resending, oldest dropped first (default 256). edgecore's map is
+   * unbounded; here thousands of twins share one process, and a CloudCore that drops reports under load (its
+   * devicecontroller channel overflows at ~1,000 devices) would otherwise grow every twin by ~1 KiB a report.
+   */
   readonly maxUnconfirmed?: number;
   /** A twin's expected value differs from its actual value (the twin/update/delta publication). */
   readonly onDelta?: (deviceId: string, delta: Readonly<Record<string, string>>) => void;
@@ -978,7 +982,7 @@ export class DeviceTwin {
 
   private remember(m: Message): void {
     this.confirm.set(m.header.msgId, m);
-    const max = this.opts.maxUnconfirmed ?? 10_000;
+    const max = this.opts.maxUnconfirmed ?? 256;
     while (this.confirm.size > max) {
       const oldest = this.confirm.keys().next().value;
       if (oldest === undefined) break;
