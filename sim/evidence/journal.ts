@@ -135,6 +135,12 @@ export const METRICS = {
   /** (edge) Fleet-wide up/down rate since the previous sample. */
   linkUpRate: 'link_up_bytes_per_second',
   linkDownRate: 'link_down_bytes_per_second',
+  /** (bench) The simulator process itself: its memory, CPU, and the p99 delay of its event loop since the
+   * previous sample — when that grows to seconds, the simulated edges answer late and timing verdicts are
+   * about the bench, not the platform. */
+  benchRss: 'bench_rss_bytes',
+  benchCpu: 'bench_cpu_cores',
+  benchLoopDelay: 'bench_event_loop_delay_p99_ms',
 } as const;
 
 // ─────────────────────────────────────────── edge: each simulated node ───────────────────────────────────────────

@@ -220,3 +220,28 @@ describe('MetricsSampler: lifecycle', () => {
     );
   });
 });
+
+describe('MetricsSampler: the simulator itself', () => {
+  it('journals its event-loop delay every interval and remembers the worst, so a saturated bench can be named', async () => {
+    const delays = [3, 2_400, 15];
+    const { clock, sampler, values, journal } = rig({ eventLoopDelayP99Ms: () => delays.shift() });
+    sampler.start();
+    await clock.advance(5000);
+    await clock.advance(5000);
+    await clock.advance(5000);
+    sampler.stop();
+    expect(values('bench_event_loop_delay_p99_ms')).toEqual([3, 2_400, 15]);
+    expect(sampler.worstEventLoopDelayMs).toBe(2_400);
+    for (const e of journal.entries) expect(entryProblem(e)).toBeUndefined();
+    expect(journal.entries.filter((e) => e.op === 'metric').every((e) => e.source === 'bench')).toBe(true);
+  });
+
+  it('reports no delay when the source has none', async () => {
+    const { clock, sampler, values } = rig({});
+    sampler.start();
+    await clock.advance(5000);
+    sampler.stop();
+    expect(values('bench_event_loop_delay_p99_ms')).toEqual([]);
+    expect(sampler.worstEventLoopDelayMs).toBe(0);
+  });
+});

@@ -14,6 +14,7 @@
  *
  * The sources are injected: runMetricsSources() wires the real ones, tests pass fakes.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sampleProcess } from '../bench/proc-stats.ts';
 import type { StartedStack } from '../components/stack.ts';
 import type { Clock, Timer } from '../core/clock.ts';
@@ -30,6 +31,8 @@ export interface ProcessUsage {
 
 /** A process to sample, under the metric names it is journalled as. */
 export interface SampledProcess {
+  /** Journal source of its lines (default cloud). */
+  readonly source?: 'cloud' | 'bench';
   readonly rssMetric: string;
   readonly cpuMetric: string;
   /** Its pid now; undefined while it is down or when it is not a local process. */
@@ -46,6 +49,8 @@ export interface MetricsSources {
   readonly probeApi?: () => Promise<number>;
   /** Where the bench's own API requests can be heard (KubeClient.onCall). */
   readonly apiCalls?: { onCall(listener: (call: KubeCall) => void): () => void };
+  /** The simulator's own event-loop delay, p99 ms since the previous call (which resets it). */
+  readonly eventLoopDelayP99Ms?: () => number | undefined;
   /** Releases what the sources hold (a probe's connections); called by stop(). */
   readonly close?: () => void;
 }
@@ -84,6 +89,8 @@ export class MetricsSampler {
   private readonly lastProcess = new Map<string, { pid: number; cpuSeconds: number; at: number }>();
   private lastFleet: { up: number; down: number; at: number } | undefined;
   private readonly lastLink = new Map<string, LinkBytes>();
+  /** Worst event-loop delay p99 of any interval so far (ms). */
+  private worstLoopDelayMs = 0;
 
   constructor(options: MetricsSamplerOptions) {
     this.journal = options.journal;
@@ -98,6 +105,11 @@ export class MetricsSampler {
         const s = sampleProcess(pid);
         return s === undefined ? undefined : { rssBytes: s.rssBytes, cpuSeconds: s.cpuSeconds };
       });
+  }
+
+  /** The worst p99 event-loop delay of the simulator over any sampled interval so far, ms (0: none sampled). */
+  get worstEventLoopDelayMs(): number {
+    return this.worstLoopDelayMs;
   }
 
   /** Sample now, then every interval until stop(). */
@@ -125,6 +137,11 @@ export class MetricsSampler {
     const now = this.clock.now();
     for (const p of this.sources.processes ?? []) this.sampleProcessOf(p, now);
     this.sampleLinks(now);
+    const delay = this.sources.eventLoopDelayP99Ms?.();
+    if (delay !== undefined && Number.isFinite(delay)) {
+      this.worstLoopDelayMs = Math.max(this.worstLoopDelayMs, delay);
+      this.journal.append({ source: 'bench', op: 'metric', metric: METRICS.benchLoopDelay, value: round(delay, 1) });
+    }
     this.probe();
     this.timer = this.clock.setTimeout(() => this.tick(), this.intervalMs);
   }
@@ -136,11 +153,12 @@ export class MetricsSampler {
       this.lastProcess.delete(p.rssMetric);
       return;
     }
-    this.journal.append({ source: 'cloud', op: 'metric', metric: p.rssMetric, value: usage.rssBytes });
+    const source = p.source ?? 'cloud';
+    this.journal.append({ source, op: 'metric', metric: p.rssMetric, value: usage.rssBytes });
     const before = this.lastProcess.get(p.rssMetric);
     if (before !== undefined && before.pid === pid && now > before.at && usage.cpuSeconds >= before.cpuSeconds) {
       const cores = (usage.cpuSeconds - before.cpuSeconds) / ((now - before.at) / 1000);
-      this.journal.append({ source: 'cloud', op: 'metric', metric: p.cpuMetric, value: round(cores, 3) });
+      this.journal.append({ source, op: 'metric', metric: p.cpuMetric, value: round(cores, 3) });
     }
     this.lastProcess.set(p.rssMetric, { pid, cpuSeconds: usage.cpuSeconds, at: now });
   }
@@ -206,8 +224,16 @@ export class MetricsSampler {
 export function runMetricsSources(stack: StartedStack, fleet: RunningFleet): MetricsSources {
   const apiserver = stack.controlPlane.component('kube-apiserver');
   const probeClient = KubeClient.fromKubeconfig(stack.controlPlane.kubeconfigPath);
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
   return {
+    eventLoopDelayP99Ms: () => {
+      const p99 = loop.percentile(99) / 1e6;
+      loop.reset();
+      return p99;
+    },
     processes: [
+      { source: 'bench', rssMetric: METRICS.benchRss, cpuMetric: METRICS.benchCpu, pid: () => process.pid },
       { rssMetric: METRICS.cloudcoreRss, cpuMetric: METRICS.cloudcoreCpu, pid: () => stack.cloudcore?.pid },
       { rssMetric: METRICS.apiserverRss, cpuMetric: METRICS.apiserverCpu, pid: () => apiserver?.pid },
     ],
@@ -218,6 +244,9 @@ export function runMetricsSources(stack: StartedStack, fleet: RunningFleet): Met
       return performance.now() - started;
     },
     apiCalls: stack.controlPlane.kube,
-    close: () => probeClient.close(),
+    close: () => {
+      loop.disable();
+      probeClient.close();
+    },
   };
 }

@@ -222,6 +222,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     partialReason = 'error';
   } finally {
     metrics?.stop();
+    // a saturated simulator answers late for its edges: say so, since timing verdicts then describe the bench
+    const worstDelay = metrics?.worstEventLoopDelayMs ?? 0;
+    if (worstDelay >= 1000) {
+      p.step('run', `warning: the simulator itself was saturated (event-loop delay p99 up to ${(worstDelay / 1000).toFixed(1)} s): its edges answered late, so timing verdicts may describe the bench, not the platform — run fewer nodes or devices per core`);
+    }
     observer?.stop();
     try {
       await fleet?.stopAll();
