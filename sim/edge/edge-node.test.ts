@@ -29,6 +29,8 @@ class ScriptedCloud {
   link: MemoryTransport | undefined;
   accept = true;
   dials = 0;
+  /** Leave lease requests unanswered (a CloudCore too busy to reply within the renewal period). */
+  holdLeases = false;
 
   dialer = (): Promise<MemoryTransport> => {
     this.dials++;
@@ -39,6 +41,7 @@ class ScriptedCloud {
       const m = decodeMessage(frame);
       this.received.push(m);
       // edged's sync requests (register, lease, status) get a reply carrying parent_msg_id
+      if (this.holdLeases && m.route.resource.includes('/lease/')) return;
       if (m.route.source === 'edged') void cloud.send(encodeMessage(makeMessage({ msgId: `r-${m.header.msgId}`, parentMsgId: m.header.msgId, timestamp: 0 }, { source: 'edgecontroller', group: 'resource', resource: m.route.resource, operation: 'response' }, 'OK')));
     });
     return Promise.resolve(edge);
@@ -207,6 +210,21 @@ describe('lose-store defect', () => {
     await node.start();
     await settle(5000);
     expect(node.pods()).toEqual([]);
+    await node.stop();
+  });
+
+  it('renews its Lease one request at a time: while the cloud has not answered, later renewals wait (edged is synchronous)', async () => {
+    const { cloud, node, settle } = setup();
+    cloud.holdLeases = true;
+    await node.start();
+    await settle(45_000); // four renewal periods, inside the 60 s request timeout
+    const leases = cloud.received.filter((m) => m.route.resource === 'kube-node-lease/lease/edge-1');
+    // the first create is still waiting; without the wait there would be one request per period, each with the
+    // same resourceVersion, and all but one would conflict
+    expect(leases).toHaveLength(1);
+    cloud.holdLeases = false;
+    await settle(30_000); // the first times out at 60 s, then renewals go out again
+    expect(cloud.received.filter((m) => m.route.resource === 'kube-node-lease/lease/edge-1').length).toBeGreaterThan(1);
     await node.stop();
   });
 });

@@ -128,6 +128,9 @@ export class EdgeNode {
   private readonly lastPodStatus = new Map<string, PodStatus>();
   /** The Lease as the cloud last returned it: updates must carry its resourceVersion (edged's lease controller). */
   private lease: JsonObject | undefined;
+  /** A lease create/update is waiting for its reply: edged's lease controller is synchronous, so the next
+   * renewal waits (two updates in flight would carry the same resourceVersion and one would conflict). */
+  private leaseInFlight: HubClient | undefined;
 
   constructor(private readonly opts: EdgeNodeOptions) {
     this.name = opts.name;
@@ -328,7 +331,15 @@ export class EdgeNode {
       const updated: JsonObject = { ...current, spec: { ...(current['spec'] as JsonObject | undefined), ...spec } };
       if (!remember(await hub.request(this.messages.leaseUpdate(this.name, updated)))) this.lease = undefined; // conflict: re-read next time
     };
-    run().catch(() => undefined);
+    // (a request of a previous connection's hub does not hold up this one's)
+    if (this.leaseInFlight !== hub) {
+      this.leaseInFlight = hub;
+      run()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.leaseInFlight === hub) this.leaseInFlight = undefined;
+        });
+    }
     if (first) this.every(this.opts.leaseRenewMs ?? 10_000, () => this.renewLease(false));
   }
 
