@@ -9,7 +9,7 @@ import { decodeMessage, encodeMessage } from './codec.ts';
 import { linkMessages } from './link.ts';
 import { DEFAULT_PROJECT_ID, MessageFactory, type Message } from './message.ts';
 import { startTestWsServer, type TestWsServer } from './testserver.ts';
-import { createMemoryPair, dialWebSocket, edgeHubUrl, toPem, type CloseInfo, type Frame, type Transport } from './transport.ts';
+import { createMemoryPair, dialWebSocket, edgeHubUrl, secureContextFor, toPem, type CloseInfo, type Frame, type Transport } from './transport.ts';
 import { rejection } from '../../conformance/support/rejection.ts';
 import { LinkMeter } from '../network/link-meter.ts';
 import { createControlPlanePki } from '../components/pki.ts';
@@ -253,6 +253,22 @@ describe('websocket client', () => {
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => silent.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('connections with the same credentials share one TLS context; other credentials get their own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgeproof-transport-'));
+    try {
+      const pki = createControlPlanePki(dir);
+      const ca = readFileSync(pki.caCert, 'utf8');
+      const admin = { cert: readFileSync(pki.adminCert, 'utf8'), key: readFileSync(pki.adminKey, 'utf8'), ca };
+      const first = secureContextFor(admin);
+      // a new object with equal credentials (each node's dial builds its own) reuses the context
+      expect(secureContextFor({ ...admin })).toBe(first);
+      const other = { cert: readFileSync(pki.apiserverCert, 'utf8'), key: readFileSync(pki.apiserverKey, 'utf8'), ca };
+      expect(secureContextFor(other)).not.toBe(first);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

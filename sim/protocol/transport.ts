@@ -8,7 +8,7 @@
  */
 import type { Agent } from 'node:https';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import { EdgeproofError, messageOf, type Clock } from '../core/index.ts';
 import { DEFAULT_PROJECT_ID } from './message.ts';
@@ -130,6 +130,36 @@ export function edgeHubUrl(server: string, nodeName: string, projectId: string =
   return `${secure ? 'wss' : 'ws'}://${server}/${projectId}/${nodeName}/events`;
 }
 
+/**
+ * One TLS context per set of credentials, shared by every connection that uses them. A context is OpenSSL's
+ * SSL_CTX with the parsed certificate, key and CA store; built per connection (what passing cert/key/ca to
+ * tls.connect does) it costs each of thousands of simulated nodes its own copy. Fleets that share one
+ * bootstrap certificate share one context; per-node certificates keep one each (a small LRU bounds the cache).
+ */
+const secureContexts = new Map<string, SecureContext>();
+const SECURE_CONTEXT_CACHE = 256;
+
+export function secureContextFor(tls: EdgeTls): SecureContext {
+  const cert = toPem(tls.cert, 'CERTIFICATE');
+  const key = toPem(tls.key, 'EC PRIVATE KEY');
+  const ca = toPem(tls.ca, 'CERTIFICATE');
+  const id = `${cert}\u0000${key}\u0000${ca}`;
+  const hit = secureContexts.get(id);
+  if (hit !== undefined) {
+    secureContexts.delete(id);
+    secureContexts.set(id, hit);
+    return hit;
+  }
+  const context = createSecureContext({ cert, key, ca, minVersion: 'TLSv1.2' });
+  secureContexts.set(id, context);
+  while (secureContexts.size > SECURE_CONTEXT_CACHE) {
+    const oldest = secureContexts.keys().next().value;
+    if (oldest === undefined) break;
+    secureContexts.delete(oldest);
+  }
+  return context;
+}
+
 /** DER bytes become PEM text so that Node's TLS accepts either form. */
 export function toPem(data: string | Uint8Array, label: 'CERTIFICATE' | 'EC PRIVATE KEY' | 'PRIVATE KEY'): string {
   if (typeof data === 'string') return data;
@@ -209,15 +239,7 @@ export function dialWebSocket(options: WebSocketDialOptions): Promise<Transport>
     followRedirects: false,
     ...(options.agent === undefined ? {} : { agent: options.agent }),
     ...(options.meter === undefined || options.agent !== undefined ? {} : { createConnection: meteredConnection(options.meter, options.tls !== undefined) }),
-    ...(options.tls === undefined
-      ? {}
-      : {
-          cert: toPem(options.tls.cert, 'CERTIFICATE'),
-          key: toPem(options.tls.key, 'EC PRIVATE KEY'),
-          ca: toPem(options.tls.ca, 'CERTIFICATE'),
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2' as const,
-        }),
+    ...(options.tls === undefined ? {} : { secureContext: secureContextFor(options.tls), rejectUnauthorized: true }),
   });
   return new Promise((resolve, reject) => {
     let settled = false;
