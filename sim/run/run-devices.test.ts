@@ -8,7 +8,7 @@ import { ModbusConnection } from '../devices/modbus-client.ts';
 import { decodeValue, type ParsedVisitor } from '../devices/modbus-codec.ts';
 import { RegisterBank } from '../devices/registers.ts';
 import { DeviceSimulatorRegistry } from '../devices/registry.ts';
-import { registerValue, simulatorKind } from './run-devices.ts';
+import { registerValue } from './run-devices.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -51,10 +51,5 @@ describe('registerValue: what a device holds, in the twin format', () => {
     const camera = deviceKinds.camera.properties[0];
     expect(camera).toBeDefined();
     expect(registerValue(new RegisterBank({ coils: 1, discreteInputs: 1, holdingRegisters: 1, inputRegisters: 1 }), camera!)).toBeUndefined();
-  });
-
-  it("maps the scenario's kinds onto the simulators' (alarm is the MQTT alarm)", () => {
-    expect(simulatorKind('alarm')).toBe('mqtt-alarm');
-    expect(simulatorKind('barrier-gate')).toBe('barrier-gate');
   });
 });

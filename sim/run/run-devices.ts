@@ -9,7 +9,7 @@ import type { Clock, Timer } from '../core/clock.ts';
 import { EdgeproofError, messageOf } from '../core/errors.ts';
 import type { Random } from '../core/random.ts';
 import { deviceFor, deviceModelFor, dataTypeOf } from '../devices/crd.ts';
-import { deviceKinds, isModbusKind, type DeviceKind, type PropertySpec } from '../devices/kinds.ts';
+import { deviceKinds, isModbusKind, type PropertySpec } from '../devices/kinds.ts';
 import { decodeValue, type ParsedVisitor } from '../devices/modbus-codec.ts';
 import { MqttEventBus } from '../devices/mqtt-bus.ts';
 import type { RegisterBank } from '../devices/registers.ts';
@@ -18,13 +18,7 @@ import type { EdgeNodeDeviceOptions } from '../edge/edge-node.ts';
 import type { JournalSink } from '../evidence/journal.ts';
 import { mapLimit } from '../network/network.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
-import type { DevicePlacement } from '../scenario/devices.ts';
-import type { DeviceKind as ScenarioDeviceKind } from '../scenario/types.ts';
-
-/** The scenario's `alarm` is the MQTT alarm; every other kind keeps its name. */
-export function simulatorKind(kind: ScenarioDeviceKind): DeviceKind {
-  return kind === 'alarm' ? 'mqtt-alarm' : kind;
-}
+import { simulatorKind, type DevicePlacement } from '../scenario/devices.ts';
 
 export const DEVICES_API_PATH = '/apis/devices.kubeedge.io/v1beta1';
 

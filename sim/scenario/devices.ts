@@ -3,9 +3,15 @@
  * (sim/devices); here only placement and naming, as a pure function of the scenario and the fleet.
  */
 import { seededRandom } from '../core/random.ts';
+import type { DeviceKind as SimulatorKind } from '../devices/kinds.ts';
 import type { Fleet } from '../fleet/topology.ts';
 import { select } from './selector.ts';
 import type { DeviceGroupSpec, DeviceKind, DeviceProtocol, Scenario } from './types.ts';
+
+/** The simulator kind behind a scenario kind: the scenario's `alarm` is the MQTT alarm, the others keep their name. */
+export function simulatorKind(kind: DeviceKind): SimulatorKind {
+  return kind === 'alarm' ? 'mqtt-alarm' : kind;
+}
 
 export interface DevicePlacement {
   /** `<node>-<kind>-<n>`: unique, a valid Kubernetes object name. */

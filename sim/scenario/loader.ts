@@ -45,6 +45,7 @@ import type {
 } from './types.ts';
 import { formatDuration, parseDurationRange } from './units.ts';
 import { deviceKinds, type PropertyType } from '../devices/kinds.ts';
+import { simulatorKind } from './devices.ts';
 
 /** First line of every shipped scenario: editors (yaml-language-server) validate against the schema. */
 export const schemaComment = '# yaml-language-server: $schema=./schema.json';
@@ -63,7 +64,7 @@ export const deviceProtocols: Readonly<Record<DeviceKind, DeviceProtocol>> = {
 /** Writable (ReadWrite) properties of each device kind and their types: what `set-desired` may set. */
 const desiredProperties: Readonly<Record<DeviceKind, Readonly<Record<string, PropertyType>>>> = Object.fromEntries(
   (Object.keys(deviceProtocols) as DeviceKind[]).map((kind) => {
-    const profile = deviceKinds[kind === 'alarm' ? 'mqtt-alarm' : kind];
+    const profile = deviceKinds[simulatorKind(kind)];
     return [kind, Object.fromEntries(profile.properties.filter((p) => p.accessMode === 'ReadWrite').map((p) => [p.name, p.type]))];
   }),
 ) as Record<DeviceKind, Record<string, PropertyType>>;
