@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, type BackendChoice } from '../components/stack.ts';
 import { systemClock } from '../core/clock.ts';
+import { forEachLine } from '../core/lines.ts';
 import type { Progress } from '../core/progress.ts';
 import { seededRandom } from '../core/random.ts';
 import type { JournalInput, JournalSink } from '../evidence/journal.ts';
@@ -197,14 +198,23 @@ export async function runDeviceBench(opts: DeviceBenchOptions): Promise<DeviceBe
   }
 }
 
-/** Lines of a log that contain `text` (0 when the log cannot be read). */
+/** Lines of a log that contain `text` (0 when the log cannot be read). Streamed: CloudCore's log reaches
+ * hundreds of MiB in a device run. */
 function countInLog(file: string, text: string): number {
+  let fd: number;
   try {
-    let n = 0;
-    for (const line of readFileSync(file, 'utf8').split('\n')) if (line.includes(text)) n++;
-    return n;
+    fd = openSync(file, 'r');
   } catch {
     return 0;
+  }
+  try {
+    let n = 0;
+    const last = forEachLine(fd, (line) => {
+      if (line.includes(text)) n++;
+    });
+    return last.includes(text) ? n + 1 : n;
+  } finally {
+    closeSync(fd);
   }
 }
 
