@@ -3,7 +3,7 @@ import { systemClock } from '../../sim/core/clock.ts';
 import { seededRandom } from '../../sim/core/random.ts';
 import type { BarrierGateBehaviour } from '../../sim/devices/behaviours.ts';
 import type { CameraSimulator } from '../../sim/devices/mqtt-devices.ts';
-import { deviceFor, deviceModelFor, type DeviceBuildSpec } from '../../sim/devices/crd.ts';
+import { desiredValuePatch, deviceFor, deviceModelFor, type DeviceBuildSpec } from '../../sim/devices/crd.ts';
 import type { DeviceKind } from '../../sim/devices/kinds.ts';
 import { DeviceSimulatorRegistry } from '../../sim/devices/registry.ts';
 import type { EdgeNode } from '../../sim/edge/edge-node.ts';
@@ -49,10 +49,8 @@ describe('devices under real CloudCore', () => {
   };
   const setDesired = async (device: string, property: string, value: string): Promise<void> => {
     const obj = await kube().get(`${devicesApi}/devices/${device}`);
-    const props = ((obj['spec'] as { properties?: { name?: string }[] }).properties ?? []);
-    const i = props.findIndex((p) => p.name === property);
-    expect(i).toBeGreaterThanOrEqual(0);
-    await kube().patch(`${devicesApi}/devices/${device}`, [{ op: 'replace', path: `/spec/properties/${i}/desired/value`, value }], 'json');
+    const props = ((obj['spec'] as { properties?: { name?: string; desired?: unknown }[] }).properties ?? []);
+    await kube().patch(`${devicesApi}/devices/${device}`, [desiredValuePatch(props, property, value, device)], 'json');
   };
 
   beforeAll(async () => {

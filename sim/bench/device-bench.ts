@@ -9,6 +9,8 @@ import type { JournalInput, JournalSink } from '../evidence/journal.ts';
 import { loadHardwareProfile } from '../edge/profile.ts';
 import { RunningFleet, type FleetMember } from '../fleet/running-fleet.ts';
 import { Network } from '../network/network.ts';
+import { desiredValuePatch } from '../devices/crd.ts';
+import { deviceKinds } from '../devices/kinds.ts';
 import { RunDevices, DEVICES_API_PATH } from '../run/run-devices.ts';
 import type { DevicePlacement } from '../scenario/devices.ts';
 import type { DeviceKind } from '../scenario/types.ts';
@@ -128,6 +130,8 @@ export async function runDeviceBench(opts: DeviceBenchOptions): Promise<DeviceBe
     const cc0 = sampleProcess(cloudcore.pid ?? -1);
     const statusBefore = await reportedStatus();
     const gates = placements.filter((d) => d.kind === 'barrier-gate');
+    // deviceFor lists a kind's properties in its profile's order, so the patch is computed once, without a GET
+    const openPatch = desiredValuePatch(deviceKinds['barrier-gate'].properties, 'open', 'true', 'barrier-gate');
     const latencies: number[] = [];
     let lost = 0;
     const changes = Math.min(opts.desiredChanges, gates.length);
@@ -158,7 +162,7 @@ export async function runDeviceBench(opts: DeviceBenchOptions): Promise<DeviceBe
           }, 60_000);
         }),
       );
-      await kube.patch(`${DEVICES_API_PATH}/namespaces/default/devices/${gate.name}`, [{ op: 'replace', path: '/spec/properties/0/desired/value', value: 'true' }], 'json');
+      await kube.patch(`${DEVICES_API_PATH}/namespaces/default/devices/${gate.name}`, [openPatch], 'json');
       await new Promise((r) => setTimeout(r, spacing));
     }
     await new Promise((r) => setTimeout(r, Math.max(0, holdStart + opts.holdSeconds * 1000 - Date.now())));

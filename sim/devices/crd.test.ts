@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EdgeproofError } from '../core/errors.ts';
-import { deviceFor, deviceModelFor, parseDevice, parseDeviceModel, withDesired, type DeviceObject } from './crd.ts';
+import { desiredValuePatch, deviceFor, deviceModelFor, parseDevice, parseDeviceModel, withDesired, type DeviceObject } from './crd.ts';
 import { loadDeviceCrdSchemas, validateObject, type CrdVersionSchema } from './crd-schema.ts';
 import { deviceKinds, type DeviceKind } from './kinds.ts';
 
@@ -124,5 +124,23 @@ describe('reading the objects on the edge', () => {
     expect(() => parseDevice('OK')).toThrow(EdgeproofError);
     expect(() => parseDevice({ metadata: {}, spec: {} })).toThrow(/metadata\.name/);
     expect(() => parseDeviceModel(null)).toThrow(EdgeproofError);
+  });
+});
+
+describe('desiredValuePatch', () => {
+  const props = deviceFor({ name: 'g', kind: 'barrier-gate', nodeName: 'n', endpoint: { ip: '127.0.0.1', port: 502, slaveID: 1 } }).spec.properties;
+
+  it("replaces a property's desired value at its index in spec.properties", () => {
+    expect(desiredValuePatch(props, 'open', 'true', 'g')).toEqual({ op: 'replace', path: '/spec/properties/0/desired/value', value: 'true' });
+  });
+
+  it('adds the desired block to a property that has none', () => {
+    const i = props.findIndex((p) => p.name === 'state');
+    expect(props[i]?.desired).toBeUndefined();
+    expect(desiredValuePatch(props, 'state', '2', 'g')).toEqual({ op: 'add', path: `/spec/properties/${i}/desired`, value: { value: '2' } });
+  });
+
+  it('refuses a property the Device does not have', () => {
+    expect(() => desiredValuePatch(props, 'opne', 'true', 'g')).toThrow(/device g has no property "opne"/);
   });
 });

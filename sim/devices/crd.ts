@@ -215,6 +215,24 @@ export function withDesired(device: DeviceObject, desired: Readonly<Record<strin
   };
 }
 
+/** One JSON-patch operation (RFC 6902), as `kubectl patch --type=json` sends it. */
+export interface JsonPatchOperation {
+  readonly op: 'add' | 'replace';
+  readonly path: string;
+  readonly value: unknown;
+}
+
+/**
+ * What `kubectl patch device … --type=json` sends to set one property's desired value: replace it, or add the
+ * `desired` block when the property has none. `properties` is the Device's spec.properties (their order gives
+ * the index). Throws when the Device has no such property.
+ */
+export function desiredValuePatch(properties: readonly { readonly name?: string; readonly desired?: unknown }[], property: string, value: string, device: string): JsonPatchOperation {
+  const i = properties.findIndex((p) => p.name === property);
+  if (i < 0) throw new EdgeproofError('E_BAD_SCENARIO', `device ${device} has no property "${property}"`, { where: device, fix: 'use a property of its device model' });
+  return properties[i]?.desired === undefined ? { op: 'add', path: `/spec/properties/${i}/desired`, value: { value } } : { op: 'replace', path: `/spec/properties/${i}/desired/value`, value };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Edge side: reading the objects the cloud sends (content of `<ns>/device/<name>` and `<ns>/devicemodel/<name>`).
 

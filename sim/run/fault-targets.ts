@@ -10,6 +10,7 @@ import type { LinkProfile } from '../network/link-profile.ts';
 import { mapLimit } from '../network/network.ts';
 import type { OutageMode } from '../network/uplink.ts';
 import type { ChurnMode, ComponentTarget, ImageSpec, Scenario, WorkloadSpec } from '../scenario/types.ts';
+import { desiredValuePatch } from '../devices/crd.ts';
 import { DEVICES_API_PATH } from './run-devices.ts';
 import { rolloutPatch, workloadLabel, workloadManifest, workloadPath } from '../scenario/workloads.ts';
 
@@ -222,10 +223,7 @@ export class RealFaultTargets implements FaultTargets {
       const path = `${DEVICES_API_PATH}/namespaces/default/devices/${name}`;
       const device = await kube.get(path);
       const props = ((device['spec'] as { properties?: { name?: string; desired?: unknown }[] } | undefined)?.properties ?? []);
-      const i = props.findIndex((p) => p.name === property);
-      if (i < 0) throw new EdgeproofError('E_BAD_SCENARIO', `device ${name} has no property "${property}"`, { where: 'timeline set-desired', fix: 'use a property of its device model' });
-      const op = props[i]?.desired === undefined ? { op: 'add', path: `/spec/properties/${i}/desired`, value: { value } } : { op: 'replace', path: `/spec/properties/${i}/desired/value`, value };
-      await kube.patch(path, [op], 'json');
+      await kube.patch(path, [desiredValuePatch(props, property, value, name)], 'json');
     });
   }
 
