@@ -23,6 +23,7 @@
  * booleans drive coils, and integers/floats are divided by the scale and encoded over `limit` registers.
  */
 import { EdgeproofError } from '../core/errors.ts';
+import type { ModbusVisitor } from './kinds.ts';
 import type { ModbusRegisterType } from './registers.ts';
 import { MODBUS_REGISTER_TYPES } from './registers.ts';
 
@@ -30,13 +31,7 @@ export type DataType = 'int' | 'float' | 'double' | 'boolean' | 'string';
 const DATA_TYPES: readonly DataType[] = ['int', 'float', 'double', 'boolean', 'string'];
 
 /** A parsed, checked visitor: everything needed to read or write one property. */
-export interface ParsedVisitor {
-  readonly register: ModbusRegisterType;
-  readonly offset: number;
-  readonly limit: number;
-  readonly scale: number;
-  readonly isSwap: boolean;
-  readonly isRegisterSwap: boolean;
+export interface ParsedVisitor extends ModbusVisitor {
   readonly dataType: DataType;
 }
 
