@@ -11,7 +11,7 @@ import { HubClient, type Dialer } from './hub-client.ts';
 import { registrationNode, statusPatch, type NodeAddress } from './node-object.ts';
 import { defaultImageCatalog, PodRuntime, type ImageCatalog, type PodStatus, type SimPodView } from './pod-runtime.ts';
 import type { HardwareProfile } from './profile.ts';
-import { EdgeStore } from './store.ts';
+import { EdgeStore, type MetaRow } from './store.ts';
 
 /**
  * What an edge node tells the evidence journal. Kept small and flat: a fleet of 10,000 nodes emits millions.
@@ -172,7 +172,8 @@ export class EdgeNode {
     this.emit({ op: 'start', boot: this.starts++ === 0, restoredPods: restored.length });
     for (const row of restored) this.runtime.apply(JSON.parse(row.value) as KubeObject);
     // devices too: the mapper polls and the twin serves from the store without the cloud
-    if (store.listByType('device').length > 0 || store.listByType('devicemodel').length > 0) this.ensureDevices();
+    const storedDevices = { models: store.listByType('devicemodel'), devices: store.listByType('device') };
+    if (storedDevices.models.length + storedDevices.devices.length > 0) this.ensureDevices(storedDevices);
 
     this.hub = new HubClient({
       nodeName: this.name,
@@ -446,7 +447,7 @@ export class EdgeNode {
   }
 
   /** Start device management on this node's store (twin rows live in the same edgecore.db). */
-  private ensureDevices(): EdgeDevices {
+  private ensureDevices(stored?: { readonly models: readonly MetaRow[]; readonly devices: readonly MetaRow[] }): EdgeDevices {
     if (this.deviceManager !== undefined) return this.deviceManager;
     const store = this.store;
     if (store === undefined) throw new Error(`edge node ${this.name} is not running`);
@@ -465,8 +466,8 @@ export class EdgeNode {
       onEvent: (event) => this.emit({ op: 'device', event }),
     });
     this.deviceManager = devices;
-    const json = (type: string): unknown[] => store.listByType(type).map((r) => JSON.parse(r.value) as unknown);
-    devices.start({ models: json('devicemodel'), devices: json('device') });
+    const json = (rows: readonly MetaRow[]): unknown[] => rows.map((r) => JSON.parse(r.value) as unknown);
+    devices.start({ models: json(stored?.models ?? store.listByType('devicemodel')), devices: json(stored?.devices ?? store.listByType('device')) });
     devices.setConnected(this.connected);
     return devices;
   }
