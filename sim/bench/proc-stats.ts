@@ -10,17 +10,32 @@ export interface ProcSample {
 
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux x86_64/arm64
 
+/** Kernel task flags (include/linux/sched.h): the task is exiting; forked and has not exec'd yet. */
+const PF_EXITING = 0x4;
+const PF_FORKNOEXEC = 0x40;
+
+/**
+ * One sample from the text of `/proc/<pid>/status` and `/proc/<pid>/stat`. Undefined for a process that is
+ * exiting, a zombie, or forked but not yet exec'd: its address space is being torn down or is not the
+ * program's yet (a killed CloudCore read mid-exit showed VmRSS 4 kB), so the reading describes neither the old
+ * program nor the new one.
+ */
+export function parseProcSample(status: string, stat: string, at: number): ProcSample | undefined {
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields after the command: flags [6], utime [11], stime [12]; a zombie's status has no VmRSS line at all
+  const flags = Number(fields[6]);
+  if (!Number.isFinite(flags) || (flags & (PF_EXITING | PF_FORKNOEXEC)) !== 0) return undefined;
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(rssKb) || !Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
+  return { rssBytes: rssKb * 1024, cpuSeconds: (utime + stime) / CLOCK_TICKS, at };
+}
+
+/** A sample of a running process; undefined when it is gone or in transition (see parseProcSample). */
 export function sampleProcess(pid: number): ProcSample | undefined {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields after the command: state is [0], utime [11], stime [12]
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    if (!Number.isFinite(rssKb) || !Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
-    return { rssBytes: rssKb * 1024, cpuSeconds: (utime + stime) / CLOCK_TICKS, at: Date.now() };
+    return parseProcSample(readFileSync(`/proc/${pid}/status`, 'utf8'), readFileSync(`/proc/${pid}/stat`, 'utf8'), Date.now());
   } catch {
     return undefined;
   }
