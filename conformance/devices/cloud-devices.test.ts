@@ -220,4 +220,30 @@ describe('devices under real CloudCore', () => {
     await eventually(async () => ((await reported('gate-1', 'vehicleCount')) === '777002' ? true : undefined), { timeoutMs: 60_000, what: 'DeviceStatus gate-1 vehicleCount = 777002 after the heal' });
     await eventually(async () => (nodeReady(await kube().get<KubeObject>('/api/v1/nodes/gate-node-1')) === 'True' ? true : undefined), { timeoutMs: 60_000, what: 'gate-node-1 Ready again' });
   }, 180_000);
+
+  it('a Device created while its node is offline never joins that node\'s twin, so none of its reports reach DeviceStatus (KubeEdge 1.23.1)', async () => {
+    // CloudCore queues the Device's membership update (a no-ack message) in a message pool it creates for the
+    // absent node, and the node's next connection replaces that pool with a new one (cloudhub
+    // message_handler.go); edgecore's "membership/detail" request on connect is ignored by devicecontroller's
+    // upstream. The Device object itself still reaches the edge, so its mapper polls, but the twin refuses the
+    // reports of a device that is not a member. Flips when fixed upstream.
+    const edge = node('gate-node-3');
+    const spec = (name: string): DeviceBuildSpec => ({ name, kind: 'barrier-gate', nodeName: 'gate-node-3', endpoint: sims.endpoint('gate-1'), collectCycleMs: 200, reportCycleMs: 500 });
+    const stored = (name: string): boolean => edge.storedObjects().has(`default/device/${name}`);
+    const member = (name: string): boolean => edge.devices?.twin.deviceIds().includes(`default/${name}`) ?? false;
+    await edge.stop();
+    await kube().create(`${devicesApi}/devices`, deviceFor(spec('gate-3-offline')));
+    // devicecontroller creates the DeviceStatus just before it sends the membership: it has handled the Device
+    await eventually(async () => ((await kube().find(`${devicesApi}/devicestatuses/gate-3-offline`)) !== undefined ? true : undefined), { timeoutMs: 30_000, what: 'DeviceStatus gate-3-offline' });
+    await edge.start();
+    await eventually(() => (edge.connected ? true : undefined), { timeoutMs: 30_000, what: 'gate-node-3 to reconnect' });
+    await kube().create(`${devicesApi}/devices`, deviceFor(spec('gate-3-online')));
+    await eventually(async () => ((await reported('gate-3-online', 'open')) !== undefined ? true : undefined), { timeoutMs: 30_000, what: 'DeviceStatus gate-3-online to carry reports' });
+    expect(stored('gate-3-online') && member('gate-3-online')).toBe(true);
+    // the offline-created Device is on the edge, its mapper reads it, yet the twin never learnt of it
+    await eventually(() => (stored('gate-3-offline') && edge.devices?.mapper.status('default/gate-3-offline') !== undefined ? true : undefined), { timeoutMs: 30_000, what: 'gate-3-offline in gate-node-3\'s store and mapper' });
+    expect(member('gate-3-offline')).toBe(false);
+    expect(edge.devices?.twin.stats.rejected).toBeGreaterThan(0);
+    expect(await reported('gate-3-offline', 'open')).toBeUndefined();
+  }, 150_000);
 });
