@@ -8,7 +8,9 @@ import { ModbusConnection } from '../devices/modbus-client.ts';
 import { decodeValue, type ParsedVisitor } from '../devices/modbus-codec.ts';
 import { RegisterBank } from '../devices/registers.ts';
 import { DeviceSimulatorRegistry } from '../devices/registry.ts';
-import { registerValue } from './run-devices.ts';
+import type { KubeClient } from '../kube/client.ts';
+import type { DevicePlacement } from '../scenario/devices.ts';
+import { RunDevices, registerValue } from './run-devices.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -51,5 +53,39 @@ describe('registerValue: what a device holds, in the twin format', () => {
     const camera = deviceKinds.camera.properties[0];
     expect(camera).toBeDefined();
     expect(registerValue(new RegisterBank({ coils: 1, discreteInputs: 1, holdingRegisters: 1, inputRegisters: 1 }), camera!)).toBeUndefined();
+  });
+});
+
+describe('RunDevices.awaitMembership: devices are bound only when their nodes can take them', () => {
+  const placement = (name: string, node: string): DevicePlacement => ({ name, node, kind: 'barrier-gate', protocol: 'modbus', collectCycleMs: 1_000, reportCycleMs: 5_000, group: 0 });
+  const start = async (): Promise<RunDevices> => {
+    const devices = await RunDevices.start({
+      placements: [placement('a', 'n1'), placement('b', 'n1'), placement('c', 'n2'), placement('d', 'n3')],
+      kube: {} as KubeClient, // not touched: nothing is created in the API here
+      mqttUrl: 'mqtt://127.0.0.1:1',
+      journal: { append: () => 0 },
+      clock: systemClock,
+      random: seededRandom(1),
+    });
+    if (devices === undefined) throw new Error('no devices');
+    cleanup.push(() => devices.stop());
+    return devices;
+  };
+
+  it('waits until every device of a connected node is a member of its twin', async () => {
+    const devices = await start();
+    const members = new Set<string>(['default/a']);
+    setTimeout(() => members.add('default/b'), 300);
+    setTimeout(() => members.add('default/c'), 600);
+    const t0 = Date.now();
+    const r = await devices.awaitMembership((_node, id) => members.has(id), (node) => node !== 'n3', 10_000);
+    expect(r).toEqual({ missing: [], offline: ['d'] });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
+  });
+
+  it('gives up after its timeout and names the devices still missing', async () => {
+    const devices = await start();
+    const r = await devices.awaitMembership((_node, id) => id === 'default/a', () => true, 600);
+    expect(r).toEqual({ missing: ['b', 'c', 'd'], offline: [] });
   });
 });

@@ -98,6 +98,27 @@ export class RunDevices {
     tick();
   }
 
+  /**
+   * Wait until every Device whose node `isConnected` is a member of that node's twin (`isMember`), at most
+   * `timeoutMs`. Returns the devices still missing, split by whether their node was connected: KubeEdge
+   * 1.23.1 never delivers the membership of a Device created while its node is offline (README "Facts").
+   */
+  async awaitMembership(
+    isMember: (node: string, deviceId: string) => boolean,
+    isConnected: (node: string) => boolean,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ missing: string[]; offline: string[] }> {
+    const offline = this.opts.placements.filter((p) => !isConnected(p.node)).map((p) => p.name);
+    const expected = this.opts.placements.filter((p) => isConnected(p.node));
+    const missing = (): string[] => expected.filter((p) => !isMember(p.node, `default/${p.name}`)).map((p) => p.name);
+    const until = this.opts.clock.now() + timeoutMs;
+    while (missing().length > 0 && this.opts.clock.now() < until && signal?.aborted !== true) {
+      await new Promise<void>((resolve) => this.opts.clock.setTimeout(resolve, 250));
+    }
+    return { missing: missing(), offline };
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.sampler?.cancel();
