@@ -114,6 +114,18 @@ function naiveSyncConverge(h: H, b: GuaranteeBounds): Judgement {
       const last = before.filter((e) => (e.op === 'apply' || e.op === 'delete') && e.node === n && keyOf(e) === key).at(-1);
       const copy = last?.op === 'apply' ? last : undefined;
       if (copy === undefined && vs.every((v) => v === undefined)) continue;
+      // retained: the object still exists with the copy's uid, was targeted to n under that uid (since the
+      // name last carried another uid), and is not any more
+      const latest = cloudLines.at(-1);
+      const sinceUid = cloudLines.slice(cloudLines.findLastIndex((e) => e.op === 'object-upsert' && e.uid !== copy?.uid) + 1);
+      if (
+        copy !== undefined &&
+        vs.every((v) => v === undefined) &&
+        latest?.op === 'object-upsert' &&
+        latest.uid === copy.uid &&
+        sinceUid.some((e) => e.op === 'object-upsert' && e.targets.includes(n))
+      )
+        continue;
       out.checked++;
       const ok = copy === undefined ? vs.some((v) => v === undefined) : vs.some((v) => v !== undefined && v.uid === copy.uid && sameRv(v.rv, copy.rv));
       if (!ok) out.violations.push([cloudLines.at(-1)?.seq ?? copy!.seq, n]);

@@ -47,23 +47,46 @@ describe('sync.converge', () => {
     expect(v.evidence[0]!.line).toBe(up);
   });
 
-  it('is violated by an extra copy: deleted in the cloud, or no longer targeted to the node', () => {
+  it('is violated by an extra copy: deleted in the cloud, never targeted to the node, or another object under the name', () => {
     const h = new HistoryBuilder();
     h.add(0, edge.connect('n1'));
     h.add(10, cloud.upsert({ ...p, rv: 5, targets: ['n1'] }));
     h.add(20, edge.apply('n1', { ...p, rv: 5 }));
     const del = h.add(30, cloud.delete(p));
-    h.add(40, cloud.upsert({ kind: 'ConfigMap', name: 'c', uid: 'c1', rv: 6, targets: ['n1'] }));
+    // a copy of an object the cloud never meant for n1
+    const elsewhere = h.add(40, cloud.upsert({ kind: 'ConfigMap', name: 'c', uid: 'c1', rv: 6, targets: ['n9'] }));
     h.add(50, edge.apply('n1', { kind: 'ConfigMap', name: 'c', uid: 'c1', rv: 6 }));
-    const moved = h.add(60, cloud.upsert({ kind: 'ConfigMap', name: 'c', uid: 'c1', rv: 6, targets: ['n9'] }));
+    // a copy of a Secret deleted and re-created (new uid) for another node: the copy's object is gone
+    h.add(60, cloud.upsert({ kind: 'Secret', name: 's', uid: 's1', rv: 7, targets: ['n1'] }));
+    h.add(70, edge.apply('n1', { kind: 'Secret', name: 's', uid: 's1', rv: 7 }));
+    h.add(80, cloud.delete({ kind: 'Secret', name: 's', uid: 's1' }));
+    const recreated = h.add(90, cloud.upsert({ kind: 'Secret', name: 's', uid: 's2', rv: 9, targets: ['n9'] }));
     h.add(1000, bench.deadline());
     const v = checkSyncConverge(h.entries, testBounds);
     expect(v.verdict).toBe('violated');
     expect(v.evidence.map((e) => [e.line, e.note.split(':')[0]])).toEqual([
       [del, 'extra'],
-      [moved, 'extra'],
+      [elsewhere, 'extra'],
+      [recreated, 'extra'],
     ]);
     expect(v.evidence[0]!.note).toMatch(/deleted in the cloud at t=30/);
+  });
+
+  it('does not judge a copy the cloud still has but no longer targets to the node (KubeEdge keeps it by design)', () => {
+    // the node's last pod using ConfigMap c went: edgecontroller sends no delete while c itself exists
+    const cm = { kind: 'ConfigMap', name: 'c', uid: 'c1' };
+    const h = new HistoryBuilder();
+    h.add(0, edge.connect('n1'));
+    h.add(10, cloud.upsert({ ...cm, rv: 6, targets: ['n1'] }));
+    h.add(20, edge.apply('n1', { ...cm, rv: 6 }));
+    h.add(30, cloud.upsert({ ...cm, rv: 6, targets: [] }));
+    h.add(40, cloud.upsert({ ...cm, rv: 8, targets: ['n9'] })); // updated since: the retained copy is old, still not judged
+    h.add(50, cloud.upsert({ ...p, rv: 5, targets: ['n1'] }));
+    h.add(60, edge.apply('n1', { ...p, rv: 5 }));
+    h.add(1000, bench.deadline());
+    const v = checkSyncConverge(h.entries, testBounds);
+    expect(v).toMatchObject({ verdict: 'held', checked: 1 });
+    expect(v.summary).toMatch(/1 copy\(ies\) of objects the cloud still has but no longer targets/);
   });
 
   it('accepts any version the cloud held within the lag before the deadline', () => {

@@ -18,6 +18,10 @@ import { EvidenceCollector, verdictFrom, type CheckOptions, type Verdict } from 
  * - A case = (judged N, K) where the edge holds a copy or some acceptable view is present for N. It holds when
  *   the copy equals an acceptable view (absent = absent). Otherwise: `missing` (no copy), `extra` (a copy, no
  *   acceptable view present) or `stale` (a copy at another uid/rv).
+ * - Not judged (`retained`): a copy whose object still exists in the cloud at D with the copy's uid, that the
+ *   cloud once targeted to N and targets no longer. KubeEdge keeps such copies by design: edgecontroller sends a
+ *   ConfigMap/Secret delete only when the object itself is deleted, not when the node's last pod using it goes,
+ *   and no pod on N reads it any more.
  * A deleted object still held is both `extra` here and a sync.no-lost-delete case when the node was offline at
  * the delete: this checker judges the end state, that one the offline delete path.
  *
@@ -54,6 +58,8 @@ export function checkSyncConverge(history: readonly JournalEntry[], bounds: Guar
   const cloud = new Map<string, CloudObject>();
   const edge = new Map<string, Map<string, EdgeCopy>>();
   const labels = new Map<string, string>();
+  /** Per object, the nodes its current uid was ever targeted to (for `retained`). */
+  const everTargeted = new Map<string, { uid: string; nodes: Set<string> }>();
   const tracker = new NodeTracker();
 
   const setView = (key: string, label: string, view: View): void => {
@@ -74,7 +80,14 @@ export function checkSyncConverge(history: readonly JournalEntry[], bounds: Guar
     const e = history[i]!;
     tracker.observe(e);
     switch (e.op) {
-      case 'object-upsert':
+      case 'object-upsert': {
+        const key = objectKey(e.kind, e.namespace, e.name);
+        let ever = everTargeted.get(key);
+        if (ever?.uid !== e.uid) {
+          ever = { uid: e.uid, nodes: new Set() };
+          everTargeted.set(key, ever);
+        }
+        for (const n of e.targets) ever.nodes.add(n);
         setView(objectKey(e.kind, e.namespace, e.name), objectLabel(e.kind, e.namespace, e.name), {
           present: true,
           uid: e.uid,
@@ -84,6 +97,7 @@ export function checkSyncConverge(history: readonly JournalEntry[], bounds: Guar
           t: e.t,
         });
         break;
+      }
       case 'object-delete':
         setView(objectKey(e.kind, e.namespace, e.name), objectLabel(e.kind, e.namespace, e.name), { present: false, line: e.seq, t: e.t });
         break;
@@ -116,6 +130,7 @@ export function checkSyncConverge(history: readonly JournalEntry[], bounds: Guar
   const collector = new EvidenceCollector(options);
   const related = (...lines: (number | undefined)[]): number[] => lines.filter((l): l is number => l !== undefined);
   let checked = 0;
+  let retained = 0;
   // views as target sets, built once per object on demand (a ConfigMap may target thousands of nodes)
   const targetSets = new Map<string, (ReadonlySet<string> | undefined)[]>();
   const presentSets = (key: string, obj: CloudObject): (ReadonlySet<string> | undefined)[] => {
@@ -150,6 +165,13 @@ export function checkSyncConverge(history: readonly JournalEntry[], bounds: Guar
       if (match) continue;
       const age = deadline.t - (obj?.lastT ?? copy.t);
       if (!anyPresent) {
+        const latest = obj?.views[obj.views.length - 1];
+        const ever = everTargeted.get(key);
+        if (latest?.present === true && latest.uid === copy.uid && ever?.uid === copy.uid && ever.nodes.has(node)) {
+          checked--;
+          retained++;
+          continue;
+        }
         const why = obj === undefined ? 'the cloud never had it' : obj.views.every((v) => !v.present) ? `deleted in the cloud at t=${obj.lastT}` : 'the cloud does not target it to this node';
         collector.add(age, {
           line: obj?.lastLine ?? copy.line,
@@ -194,7 +216,9 @@ export function checkSyncConverge(history: readonly JournalEntry[], bounds: Guar
   }
 
   const at = `at the deadline t=${deadline.t}${deadline.seq === undefined ? ' (end of history)' : ` (line ${deadline.seq})`}`;
-  const excludedNote = excluded > 0 ? `; ${excluded} node(s) still partitioned or killed were not judged` : '';
+  const excludedNote =
+    (excluded > 0 ? `; ${excluded} node(s) still partitioned or killed were not judged` : '') +
+    (retained > 0 ? `; ${retained} copy(ies) of objects the cloud still has but no longer targets to their node were not judged (KubeEdge keeps them)` : '');
   return verdictFrom(
     'sync.converge',
     { checked, skipped: excluded, collector },
