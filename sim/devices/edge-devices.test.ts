@@ -61,3 +61,21 @@ describe('sampled polls: the request/answer evidence of autonomy.keep-running', 
     expect(events.filter((e) => e.op === 'poll' || e.op === 'poll-answer')).toEqual([]);
   });
 });
+
+describe('a device the twin does not know (a Device without its membership update)', () => {
+  it('has every report refused, and says so once', async () => {
+    const { edge, events } = await gateNode(0);
+    await eventuallyTrue(() => edge.twin.stats.rejected >= 3, 5_000);
+    const rejected = events.filter((e) => e.op === 'rejected');
+    expect(rejected).toEqual([{ op: 'rejected', device: 'default/gate-1', code: 404, reason: 'not a member of this node' }]);
+    expect(edge.twin.deviceIds()).toEqual([]);
+  });
+});
+
+async function eventuallyTrue(ok: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}

@@ -82,7 +82,16 @@ export class EdgeDevices {
 
   constructor(private readonly opts: EdgeDevicesOptions) {
     this.epoch = opts.clock.now();
-    const emit = (e: DeviceEvent): void => opts.onEvent?.(e);
+    // a non-member's reports are refused every report cycle: one `rejected` event per device and code says it
+    const rejected = new Set<string>();
+    const emit = (e: DeviceEvent): void => {
+      if (e.op === 'rejected') {
+        const key = `${e.device}\u0000${e.code}`;
+        if (rejected.has(key)) return;
+        rejected.add(key);
+      }
+      opts.onEvent?.(e);
+    };
     const bus = opts.bus;
     this.twin = new DeviceTwin({
       nodeName: opts.nodeName,

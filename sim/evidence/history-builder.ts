@@ -53,6 +53,7 @@ export const edge = {
     value,
     ...(app === undefined ? {} : { app: app.app, version: app.version }),
   }),
+  twinReject: (node: string, name: string, reason: string): JournalInput => ({ source: 'edge', op: 'twin-reject', node, name, value: reason }),
 };
 
 export const device = {

@@ -34,6 +34,7 @@ const everyOp: JournalInput[] = [
   { source: 'edge', op: 'status-report', node: 'n1', value: 'True' },
   { source: 'edge', op: 'twin-write', node: 'n1', name: 'gate-1', property: 'barrier', value: 'open' },
   { source: 'edge', op: 'device-read', node: 'n1', name: 'gate-1', property: 'barrier', value: 'open' },
+  { source: 'edge', op: 'twin-reject', node: 'n1', namespace: 'default', name: 'gate-1', value: 'not a member of this node' },
   { source: 'device', op: 'register-value', node: 'n1', name: 'gate-1', property: 'barrier', value: 'open', cause: 'write', reportToCloud: false },
   { source: 'device', op: 'device-request', node: 'n1', name: 'gate-1', reqId: 'r1', value: 'twin/get' },
   { source: 'edge', op: 'device-answer', node: 'n1', name: 'gate-1', reqId: 'r1' },

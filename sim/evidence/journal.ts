@@ -235,6 +235,19 @@ export interface DeviceRead extends DevicePropertyFields {
   readonly value: string;
 }
 
+/**
+ * The edge twin refused a device's reports (`value`: why, e.g. "not a member of this node"): journalled once per
+ * device and edge process, the first time. Informational: twin.converge names it when reports never arrived.
+ */
+export interface TwinReject {
+  readonly source: 'edge';
+  readonly op: 'twin-reject';
+  readonly node: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly value: string;
+}
+
 // ─────────────────────────────────────────── device: device simulators ───────────────────────────────────────────
 
 /**
@@ -398,6 +411,7 @@ export type JournalInput =
   | PodState
   | StatusReport
   | TwinWrite
+  | TwinReject
   | DeviceRead
   | RegisterValue
   | DeviceRequest
@@ -458,6 +472,7 @@ const opSpecs: Readonly<Record<Op, OpSpec>> = {
   'status-report': { sources: ['edge'], required: { node: 'string', value: readyValues } },
   'twin-write': { sources: ['edge'], required: deviceRequired, optional: { namespace: 'string' } },
   'device-read': { sources: ['edge'], required: deviceRequired, optional: { namespace: 'string' } },
+  'twin-reject': { sources: ['edge'], required: { node: 'string', name: 'string', value: 'string' }, optional: { namespace: 'string' } },
   'register-value': { sources: ['device'], required: deviceRequired, optional: { namespace: 'string', cause: ['write', 'sensor'], reportToCloud: 'false' } },
   'device-request': { sources: ['device', 'edge'], required: { node: 'string', name: 'string', reqId: 'string' }, optional: { namespace: 'string', value: 'string' } },
   'device-answer': { sources: ['device', 'edge'], required: { node: 'string', name: 'string', reqId: 'string' }, optional: { namespace: 'string', value: 'string' } },

@@ -88,6 +88,10 @@ function deviceEventToJournal(node: string, e: DeviceEvent): JournalInput | unde
       const [namespace = '', name = ''] = e.device.split('/');
       return { source: 'edge', op: 'device-read', node, namespace, name, property: e.property, value: e.value };
     }
+    case 'rejected': {
+      const [namespace = '', name = ''] = e.device.split('/');
+      return { source: 'edge', op: 'twin-reject', node, namespace, name, value: e.reason };
+    }
     default:
       return undefined;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bench, cloud, device, fault, HistoryBuilder, testBounds } from '../history-builder.ts';
+import { bench, cloud, device, edge, fault, HistoryBuilder, testBounds } from '../history-builder.ts';
 import { checkTwinConverge } from './twin-converge.ts';
 
 describe('twin.converge', () => {
@@ -39,6 +39,20 @@ describe('twin.converge', () => {
     expect(v.evidence.map((e) => [e.line, e.note])).toEqual([
       [changed, 'the cloud reports "21" at the deadline, the register held "25" (lag allowed 100 ms)'],
       [silent, 'register value "off" never reported to the cloud'],
+    ]);
+  });
+
+  it('names the edge twin\'s refusal when a device\'s reports never reached the cloud', () => {
+    // KubeEdge 1.23.1: a Device created while its node was offline never joins the twin, which refuses its reports
+    const h = new HistoryBuilder();
+    const reg = h.add(10, device.register('n1', 'gate', 'state', '2'));
+    const refusal = h.add(20, edge.twinReject('n1', 'gate', 'not a member of this node'));
+    const other = h.add(30, device.register('n1', 'other', 'state', '1'));
+    const dl = h.add(1000, bench.deadline());
+    const v = checkTwinConverge(h.entries, testBounds);
+    expect(v.evidence.map((e) => [e.line, e.related, e.note])).toEqual([
+      [reg, [refusal, dl], 'register value "2" never reported to the cloud; the edge twin refused the device\'s reports: not a member of this node'],
+      [other, [dl], 'register value "1" never reported to the cloud'],
     ]);
   });
 

@@ -45,6 +45,8 @@ export function checkTwinConverge(history: readonly JournalEntry[], bounds: Guar
   const windowStart = deadline.t - bounds.twin.lagMs;
   const props = new Map<string, Property>();
   const deviceNode = new Map<string, string>();
+  /** Devices whose reports the edge twin refused (the cause when none reached the cloud). */
+  const refused = new Map<string, { reason: string; line: number }>();
   const tracker = new NodeTracker();
 
   const push = (s: Series | undefined, value: string, e: JournalEntry): Series => {
@@ -61,6 +63,7 @@ export function checkTwinConverge(history: readonly JournalEntry[], bounds: Guar
     tracker.observe(e);
     if (e.op !== 'device-desired' && e.op !== 'register-value' && e.op !== 'device-reported' && e.op !== 'device-read' && e.op !== 'twin-write') {
       if (e.op === 'device-request' || e.op === 'device-answer') deviceNode.set(`${e.namespace ?? ''}/${e.name}`, e.node);
+      if (e.op === 'twin-reject') refused.set(`${e.namespace ?? ''}/${e.name}`, { reason: e.value, line: e.seq });
       continue;
     }
     const device = `${e.namespace ?? ''}/${e.name}`;
@@ -117,15 +120,16 @@ export function checkTwinConverge(history: readonly JournalEntry[], bounds: Guar
     }
     const r = p.register;
     if (r !== undefined && p.reportToCloud && !r.unconstrained && (p.reported === undefined || !r.values.includes(p.reported.value))) {
+      const refusal = p.reported === undefined ? refused.get(id.slice(0, id.lastIndexOf('#'))) : undefined;
       collector.add(deadline.t - r.lastT, {
         line: r.lastLine,
-        related: [...(p.reported === undefined ? [] : [p.reported.line]), ...dl],
+        related: [...(p.reported === undefined ? [] : [p.reported.line]), ...(refusal === undefined ? [] : [refusal.line]), ...dl],
         node,
         object: p.label,
         t: deadline.t,
         note:
           p.reported === undefined
-            ? `register value ${JSON.stringify(r.values[r.values.length - 1])} never reported to the cloud`
+            ? `register value ${JSON.stringify(r.values[r.values.length - 1])} never reported to the cloud${refusal === undefined ? '' : `; the edge twin refused the device's reports: ${refusal.reason}`}`
             : `the cloud reports ${JSON.stringify(p.reported.value)} at the deadline, the register held ${r.values.map((v) => JSON.stringify(v)).join(' or ')} (lag allowed ${ms(bounds.twin.lagMs)})`,
       });
     }
