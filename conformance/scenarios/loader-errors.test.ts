@@ -31,6 +31,7 @@ const cases: Record<string, readonly Case[]> = {
     { name: 'a mapping where a selector goes', text: withLine(27, '    partition: { select: { province: p01 }, for: 1m }'), where: 's.yaml:27:26', says: ['timeline[0].partition.select', 'expected a selector'] },
     { name: 'a negative seed', text: withLine(3, 'seed: -1'), where: 's.yaml:3:7', says: ['seed', 'out of range'] },
     { name: 'a string where a boolean goes', text: insertAfter(22, '    autonomy: yes'), where: 's.yaml:23:15', says: ['workloads[0].autonomy', 'true or false'] },
+    { name: 'an unknown mapper report mode', text: insertAfter(9, '  edge: { deviceReports: sometimes }'), where: 's.yaml:10:26', says: ['fleet.edge.deviceReports', '"sometimes"', 'collect-cycle'] },
   ],
   'unknown key': [
     { name: 'top level, with a suggestion', text: insertAfter(24, 'timelime: []'), where: 's.yaml:25:1', says: ['unknown key "timelime"'], fix: 'did you mean "timeline"?' },

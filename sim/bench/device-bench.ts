@@ -26,6 +26,8 @@ export interface DeviceBenchOptions {
   readonly desiredChanges: number;
   readonly collectCycleMs: number;
   readonly reportCycleMs: number;
+  /** When the mappers report readings (mapper-framework: every collect cycle). */
+  readonly reportOn: 'report-cycle' | 'collect-cycle';
   /** CloudCore's deviceController.load.updateDeviceStatusWorkers (KubeEdge's default: 1). */
   readonly deviceStatusWorkers: number;
   readonly backend: BackendChoice;
@@ -36,6 +38,9 @@ export interface DeviceBenchOptions {
 export interface DeviceBenchResult {
   readonly devices: number;
   readonly nodes: number;
+  readonly collectCycleMs: number;
+  readonly reportCycleMs: number;
+  readonly reportOn: 'report-cycle' | 'collect-cycle';
   /** From the Devices' creation to every DeviceStatus holding a reported value. */
   readonly secondsToAllReported: number;
   /** Mapper reads per second during the hold, and what they could be (properties / collect cycle). */
@@ -96,7 +101,7 @@ export async function runDeviceBench(opts: DeviceBenchOptions): Promise<DeviceBe
       inMemoryStores: true,
       slimStatus: true,
       startConcurrency: 100,
-      devices: devices.edgeOptions,
+      devices: { ...devices.edgeOptions, reportOn: opts.reportOn },
       progress: p,
     });
     p.step('bench', `starting ${opts.nodes} nodes`);
@@ -185,6 +190,9 @@ export async function runDeviceBench(opts: DeviceBenchOptions): Promise<DeviceBe
     const nominal = placements.reduce((sum, d) => sum + (PROPERTIES[d.kind] ?? 4), 0) / (opts.collectCycleMs / 1000);
     const result: DeviceBenchResult = {
       devices: opts.devices,
+      collectCycleMs: opts.collectCycleMs,
+      reportCycleMs: opts.reportCycleMs,
+      reportOn: opts.reportOn,
       nodes: opts.nodes,
       secondsToAllReported: (allReported - created) / 1000,
       pollsPerSecond: (polls1.polls - polls0.polls) / heldSeconds,
@@ -258,7 +266,7 @@ function writeResults(outDir: string, r: DeviceBenchResult, opts: DeviceBenchOpt
 export function formatDeviceBench(r: DeviceBenchResult): string {
   const d = r.desiredToRegisterMs;
   return [
-    `device bench: ${r.devices} Modbus devices on ${r.nodes} simulated edge nodes, real CloudCore`,
+    `device bench: ${r.devices} Modbus devices on ${r.nodes} simulated edge nodes, real CloudCore; collect ${r.collectCycleMs} ms, reports ${r.reportOn === 'collect-cycle' ? 'every reading (mapper-framework)' : `every ${r.reportCycleMs} ms`}`,
     `  every DeviceStatus reported:  ${r.secondsToAllReported.toFixed(1)} s after the Devices were created`,
     `  mapper polls sustained:       ${r.pollsPerSecond.toFixed(0)}/s of ${r.pollsPerSecondNominal.toFixed(0)}/s nominal (${r.pollFailures} failed)`,
     `  DeviceStatus changes:         ${r.statusUpdatesPerSecond.toFixed(1)} objects/s changed in the API during the hold`,

@@ -25,7 +25,7 @@ Usage:
                   [--stores sqlite|memory] [--out DIR]
                                    figures: N nodes against real CloudCore through Toxiproxy
   edgeproof bench devices [--devices N] [--nodes M] [--hold S] [--changes K] [--collect MS] [--report MS]
-                          [--workers W] [--out DIR]
+                          [--report-on report-cycle|collect-cycle] [--workers W] [--out DIR]
                                    figures: N Modbus devices on M nodes through real CloudCore (polls/s,
                                    desired→register latency, DeviceStatus throughput, cost)
   edgeproof bench soak [--seeds N] [--from S] [--scenario FILE]... [--backend B] [--out DIR]

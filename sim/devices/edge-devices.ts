@@ -45,6 +45,8 @@ export interface EdgeDevicesOptions {
   readonly persistDelayMs?: number;
   /** Modbus request timeout (5 s). */
   readonly requestTimeoutMs?: number;
+  /** See ModbusMapperOptions.reportOn. */
+  readonly reportOn?: 'report-cycle' | 'collect-cycle';
   /**
    * Also write desired values when the twin publishes a delta (the old mappers-go Modbus mapper listened to
    * twin/update/delta). Off by default: with v1.23 a desired value reaches the mapper inside the updated
@@ -113,6 +115,7 @@ export class EdgeDevices {
       clock: opts.clock,
       name: opts.nodeName,
       ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+      ...(opts.reportOn !== undefined ? { reportOn: opts.reportOn } : {}),
       onReport: (id, twins) => {
         for (const t of twins) {
           const key = `${id}#${t.propertyName}`;

@@ -35,7 +35,7 @@ afterEach(async () => {
   }
 });
 
-async function rig(devices: { name: string; kind: ModbusDeviceKind; node?: string }[], layout: ModbusLayout = 'gateway-per-node'): Promise<Rig> {
+async function rig(devices: { name: string; kind: ModbusDeviceKind; node?: string }[], layout: ModbusLayout = 'gateway-per-node', reportOn?: 'report-cycle' | 'collect-cycle'): Promise<Rig> {
   const reg = await DeviceSimulatorRegistry.start(
     devices.map((d) => ({ ...d, node: d.node ?? 'gate-node-1' })),
     // no random arrivals or alarms: the tests drive every change
@@ -43,7 +43,7 @@ async function rig(devices: { name: string; kind: ModbusDeviceKind; node?: strin
   );
   const reports: Rig['reports'] = [];
   const errors: EdgeproofError[] = [];
-  const mapper = new ModbusMapper({ clock: systemClock, requestTimeoutMs: 500, onReport: (id, twins) => twins.forEach((twin) => reports.push({ id, twin, at: Date.now() })), onError: (e) => errors.push(e) });
+  const mapper = new ModbusMapper({ clock: systemClock, requestTimeoutMs: 500, ...(reportOn !== undefined ? { reportOn } : {}), onReport: (id, twins) => twins.forEach((twin) => reports.push({ id, twin, at: Date.now() })), onError: (e) => errors.push(e) });
   for (const k of MODBUS_KINDS) mapper.upsertModel(deviceModelFor(k));
   const r: Rig = {
     reg,
@@ -88,6 +88,18 @@ describe('Modbus mapper against the simulators over real sockets', () => {
     // a value changed on the device shows up in the next reports
     (r.reg.modbus('gate-1').behaviour as BarrierGateBehaviour).passVehicle();
     await until(() => (r.latest('default/gate-1', 'vehicleCount') === '70001' ? true : undefined), 'the new count');
+  });
+
+  it.each(['report-cycle', 'collect-cycle'] as const)('reports on the %s: the latest reading per reportCycle, or every reading (mapper-framework)', async (reportOn) => {
+    const r = await rig([{ name: 'gate-1', kind: 'barrier-gate' }], 'gateway-per-node', reportOn);
+    r.mapper.registerDevice(r.device('gate-1', 'barrier-gate', { collectCycleMs: 50, reportCycleMs: 500 }));
+    await new Promise((done) => setTimeout(done, 1_600));
+    r.mapper.stop();
+    const vehicleCount = r.reports.filter((x) => x.twin.propertyName === 'vehicleCount').length;
+    const polls = r.mapper.status('default/gate-1')?.properties.find((p) => p.name === 'vehicleCount')?.polls ?? 0;
+    expect(polls).toBeGreaterThan(5); // ~32 collect cycles in 1.6 s on an idle machine
+    if (reportOn === 'report-cycle') expect(vehicleCount).toBeLessThanOrEqual(4); // 1.6 s / 500 ms
+    else expect(vehicleCount).toBeGreaterThanOrEqual(polls - 1); // each answered poll, the last may be in flight
   });
 
   it('writes desired values at device start and again when an updated Device changes them', async () => {

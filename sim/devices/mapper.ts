@@ -4,7 +4,8 @@
  *
  * Per device: parse the protocol endpoint (ip, port, slaveID); per property: parse its visitor, write the
  * desired value unless the model says ReadOnly (setVisitor at device start), then poll the register every
- * collectCycle and report the latest good reading every reportCycle through `onReport` — the payload of DMI
+ * collectCycle and report the latest good reading every reportCycle (or, as mapper-framework does, every reading:
+ * `reportOn: 'collect-cycle'`) through `onReport` — the payload of DMI
  * ReportDeviceStatus (propertyName, reported{value, metadata{timestamp,type}}, observedDesired). Device state
  * (ok/unhealthy/offline) goes out every stateReport.reportCycle through `onState` (ReportDeviceStates).
  *
@@ -67,6 +68,13 @@ export interface ModbusMapperOptions {
   /** mapper-framework defaults: 1 s. */
   readonly defaultCollectCycleMs?: number;
   readonly defaultReportCycleMs?: number;
+  /**
+   * When a property's reading goes to the twin. 'report-cycle' (default): the latest good reading every
+   * reportCycle. 'collect-cycle': every reading as it is taken, what mapper-framework's TwinData.Run does (one
+   * read and one ReportDeviceStatus per property per collectCycle; its reportCycle only paces the push/database
+   * handlers) — collectCycle/reportCycle times more twin traffic towards the cloud.
+   */
+  readonly reportOn?: 'report-cycle' | 'collect-cycle';
   readonly onReport: (deviceId: string, twins: readonly ReportedTwin[]) => void;
   readonly onState?: (deviceId: string, state: MapperDeviceState) => void;
   /** A new problem on a device (raised once per distinct problem, not on every poll). */
@@ -277,7 +285,7 @@ export class ModbusMapper {
       const collect = prop.spec.collectCycleMs > 0 ? prop.spec.collectCycleMs : (this.opts.defaultCollectCycleMs ?? 1_000);
       const report = prop.spec.reportCycleMs > 0 ? prop.spec.reportCycleMs : (this.opts.defaultReportCycleMs ?? 1_000);
       this.every(rt, generation, collect, `${rt.parsed.id}/${prop.spec.name}/collect`, () => this.poll(rt, prop, generation));
-      this.every(rt, generation, report, `${rt.parsed.id}/${prop.spec.name}/report`, () => this.report(rt, prop));
+      if (this.opts.reportOn !== 'collect-cycle') this.every(rt, generation, report, `${rt.parsed.id}/${prop.spec.name}/report`, () => this.report(rt, prop));
     }
     if (rt.parsed.stateReport.reportToCloud) {
       const cycle = rt.parsed.stateReport.reportCycleMs > 0 ? rt.parsed.stateReport.reportCycleMs : (this.opts.defaultReportCycleMs ?? 1_000);
@@ -336,6 +344,7 @@ export class ModbusMapper {
         prop.readAt = this.opts.clock.now();
         prop.error = undefined;
         prop.errorKind = undefined;
+        if (this.opts.reportOn === 'collect-cycle') this.report(rt, prop);
       })
       .catch((e: unknown) => {
         done?.(false);

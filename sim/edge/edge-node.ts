@@ -70,6 +70,8 @@ export interface EdgeNodeDeviceOptions {
   readonly confirmIdleMs?: number;
   /** Modbus request timeout, ms. */
   readonly requestTimeoutMs?: number;
+  /** When the mapper reports readings to the twin (see ModbusMapperOptions.reportOn). */
+  readonly reportOn?: 'report-cycle' | 'collect-cycle';
 }
 
 export interface EdgeNodeOptions {
@@ -462,6 +464,7 @@ export class EdgeNode {
       ...(d.offline !== undefined ? { offline: d.offline } : {}),
       ...(d.confirmIdleMs !== undefined ? { confirmIdleMs: d.confirmIdleMs } : {}),
       ...(d.requestTimeoutMs !== undefined ? { requestTimeoutMs: d.requestTimeoutMs } : {}),
+      ...(d.reportOn !== undefined ? { reportOn: d.reportOn } : {}),
       ...(this.opts.defects?.dropTwinDesired === true ? { dropDesired: true } : {}),
       onEvent: (event) => this.emit({ op: 'device', event }),
     });

@@ -40,7 +40,7 @@ function input(provinces: ProvinceSpec[], groups: VehicleGroupSpec[] = [], gateH
     gateHardware,
     serverHardware: [{ name: 'x86-ipc-8c-16g', percent: 100 }],
     vehicles: groups,
-    edge: { heartbeatMs: 15_000, reconnect: { kind: 'edgecore', heartbeatMs: 15_000 }, nodeStatusPeriodMs: 10_000, slimStatus: true },
+    edge: { heartbeatMs: 15_000, reconnect: { kind: 'edgecore', heartbeatMs: 15_000 }, nodeStatusPeriodMs: 10_000, slimStatus: true, deviceReports: 'report-cycle' },
   };
   return { fleet, links, hardwareProfiles };
 }

@@ -180,7 +180,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       credentials: topology.nodes.length > 200 ? 'shared' : 'per-node',
       images: imageCatalog(scenario),
       ...(opts.defects !== undefined ? { defects: opts.defects } : {}),
-      ...(devices !== undefined ? { devices: devices.edgeOptions } : {}),
+      ...(devices !== undefined ? { devices: { ...devices.edgeOptions, reportOn: edge.deviceReports } } : {}),
       onEvent: (node, e) => {
         const entry = edgeEventToJournal(node, e);
         if (entry !== undefined) journal.append(entry);

@@ -19,7 +19,7 @@ fleet:
     - { name: hq, stations: 1, serversPerStation: 0 }
   gateHardware: arm-gate-4c-1g
   serverHardware: x86-ipc-8c-16g
-  edge: { heartbeat: 10s, reconnect: edgecore, slimStatus: false }
+  edge: { heartbeat: 10s, reconnect: edgecore, slimStatus: false, deviceReports: collect-cycle }
 links:
   stationUplink: toll-uplink-3mbit-lossy
 devices:
@@ -57,7 +57,7 @@ describe('scenario loader: what a valid file becomes', () => {
       ['p03', 'west', 1, 3, 1, 'fiber'],
       ['hq', 'default', 1, 2, 0, 'toll-uplink-3mbit-lossy'],
     ]);
-    expect(s.fleet.edge).toEqual({ heartbeatMs: 10_000, reconnect: { kind: 'edgecore', heartbeatMs: 10_000 }, nodeStatusPeriodMs: 10_000, slimStatus: false });
+    expect(s.fleet.edge).toEqual({ heartbeatMs: 10_000, reconnect: { kind: 'edgecore', heartbeatMs: 10_000 }, nodeStatusPeriodMs: 10_000, slimStatus: false, deviceReports: 'collect-cycle' });
     const fleet = buildFleet(s, s.seed);
     expect(fleet.nodeByName.get('p03-s001-g03')?.labels['example.com/tier']).toBe('gold');
     expect(fleet.linkById.get('uplink-p03-s001')?.profile).toBe('fiber');
@@ -67,19 +67,21 @@ describe('scenario loader: what a valid file becomes', () => {
     expect(s.guarantees).toEqual({ 'sync.monotonic': {}, 'storm.recover': { withinMs: 120_000, cloudMemoryBytes: 4 * 2 ** 30 }, 'status.fresh': { slackMs: 45_000 } });
   });
 
-  it('default bounds agree with the checkers’ own defaults (sim/evidence/bounds.ts)', () => {
+  it('defaults: bounds agree with the checkers’ own (sim/evidence/bounds.ts), edge settings', () => {
     const all = parse(`duration: 1m
 fleet: { provinces: [{ name: p01, stations: 1, gatesPerStation: 1 }], gateHardware: arm-gate-4c-1g }
 links: { stationUplink: lan }
 guarantees: { sync.converge: , sync.no-lost-delete: , autonomy.keep-running: , autonomy.restart-offline: , autonomy.no-eviction: , twin.converge: , status.fresh: , storm.recover: , app.hot-update: }
-`).guarantees;
-    expect(all['sync.converge']?.lagMs).toBe(defaultBounds.sync.lagMs);
-    expect(all['sync.no-lost-delete']?.lagMs).toBe(defaultBounds.sync.lagMs);
-    expect(all['twin.converge']?.lagMs).toBe(defaultBounds.twin.lagMs);
-    expect(all['autonomy.keep-running']?.deviceAnswerMs).toBe(defaultBounds.autonomy.deviceAnswerMs);
-    expect(all['autonomy.no-eviction']?.toleranceMs).toBe(defaultBounds.autonomy.evictionToleranceMs);
-    expect(all['autonomy.restart-offline']?.withinMs).toBe(defaultBounds.autonomy.restoreMs);
-    expect(all['storm.recover']?.withinMs).toBe(defaultBounds.storm.recoverMs);
+`);
+    // and the edge's: mappers report on the report cycle unless asked to report every reading
+    expect(all.fleet.edge).toEqual({ heartbeatMs: 15_000, reconnect: { kind: 'edgecore', heartbeatMs: 15_000 }, nodeStatusPeriodMs: 10_000, slimStatus: true, deviceReports: 'report-cycle' });
+    expect(all.guarantees['sync.converge']?.lagMs).toBe(defaultBounds.sync.lagMs);
+    expect(all.guarantees['sync.no-lost-delete']?.lagMs).toBe(defaultBounds.sync.lagMs);
+    expect(all.guarantees['twin.converge']?.lagMs).toBe(defaultBounds.twin.lagMs);
+    expect(all.guarantees['autonomy.keep-running']?.deviceAnswerMs).toBe(defaultBounds.autonomy.deviceAnswerMs);
+    expect(all.guarantees['autonomy.no-eviction']?.toleranceMs).toBe(defaultBounds.autonomy.evictionToleranceMs);
+    expect(all.guarantees['autonomy.restart-offline']?.withinMs).toBe(defaultBounds.autonomy.restoreMs);
+    expect(all.guarantees['storm.recover']?.withinMs).toBe(defaultBounds.storm.recoverMs);
   });
 
   it('devices: typed groups and their placement on the fleet', () => {

@@ -343,12 +343,14 @@ class ScenarioLoader {
 
   private edge(raw: unknown): EdgeSettings {
     const r: Reader = this.r;
-    const m = r.optMapping(['fleet', 'edge'], raw, ['heartbeat', 'reconnect', 'nodeStatusPeriod', 'slimStatus'], 'edge: { heartbeat: 15s, reconnect: edgecore }');
+    const m = r.optMapping(['fleet', 'edge'], raw, ['heartbeat', 'reconnect', 'nodeStatusPeriod', 'slimStatus', 'deviceReports'], 'edge: { heartbeat: 15s, reconnect: edgecore }');
     const heartbeatMs = field(m, 'heartbeat') === undefined ? 15_000 : r.duration(['fleet', 'edge', 'heartbeat'], field(m, 'heartbeat'), '15s');
     const nodeStatusPeriodMs = field(m, 'nodeStatusPeriod') === undefined ? 10_000 : r.duration(['fleet', 'edge', 'nodeStatusPeriod'], field(m, 'nodeStatusPeriod'), '10s');
     const slimStatus = field(m, 'slimStatus') === undefined ? true : r.bool(['fleet', 'edge', 'slimStatus'], field(m, 'slimStatus'), 'slimStatus: true');
     const reconnect = this.reconnect(['fleet', 'edge', 'reconnect'], field(m, 'reconnect'), { kind: 'edgecore', heartbeatMs }, heartbeatMs);
-    return { heartbeatMs, reconnect, nodeStatusPeriodMs, slimStatus };
+    const deviceReports =
+      field(m, 'deviceReports') === undefined ? 'report-cycle' : r.oneOf(['fleet', 'edge', 'deviceReports'], field(m, 'deviceReports'), ['report-cycle', 'collect-cycle'] as const, 'when mappers report');
+    return { heartbeatMs, reconnect, nodeStatusPeriodMs, slimStatus, deviceReports };
   }
 
   private reconnect(path: Path, raw: unknown, fallback: ReconnectPolicy, heartbeatMs: number): ReconnectPolicy {

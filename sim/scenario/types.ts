@@ -66,6 +66,11 @@ export interface EdgeSettings {
   readonly reconnect: ReconnectPolicy;
   readonly nodeStatusPeriodMs: number;
   readonly slimStatus: boolean;
+  /**
+   * When the edges' mappers report device readings to the twin: 'report-cycle' (the latest reading every
+   * reportCycle) or 'collect-cycle' (every reading, as KubeEdge's mapper-framework does).
+   */
+  readonly deviceReports: 'report-cycle' | 'collect-cycle';
 }
 
 export interface FleetSpec {

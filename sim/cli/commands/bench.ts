@@ -50,7 +50,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
 
 /**
  * `edgeproof bench devices [--devices N] [--nodes M] [--hold S] [--changes K] [--collect MS] [--report MS]
- * [--workers W] [--backend B] [--out DIR]`: N Modbus devices on M nodes through the real CloudCore (figures).
+ * [--report-on report-cycle|collect-cycle] [--workers W] [--backend B] [--out DIR]`: N Modbus devices on M nodes through the real CloudCore (figures).
  */
 async function devicesCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseFlags(
@@ -65,6 +65,7 @@ async function devicesCommand(argv: readonly string[]): Promise<number> {
       collect: { type: 'string', default: '1000' },
       report: { type: 'string', default: '5000' },
       workers: { type: 'string', default: '1' },
+      'report-on': { type: 'string', default: 'report-cycle' },
       backend: { type: 'string', default: 'local' },
       out: { type: 'string', default: join('reports', 'out', 'bench') },
     },
@@ -79,6 +80,7 @@ async function devicesCommand(argv: readonly string[]): Promise<number> {
     collectCycleMs: wholeFlag(values.collect, '--collect', 10, 1000),
     reportCycleMs: wholeFlag(values.report, '--report', 10, 5000),
     deviceStatusWorkers: wholeFlag(values.workers, '--workers', 1, 1),
+    reportOn: reportOnFlag(values['report-on']),
     backend: parseBackend(values.backend),
     outDir: values.out,
     progress: stderrProgress,
@@ -87,6 +89,11 @@ async function devicesCommand(argv: readonly string[]): Promise<number> {
   figures: ${values.out}
 `);
   return ExitCode.ok;
+}
+
+function reportOnFlag(value: string | undefined): 'report-cycle' | 'collect-cycle' {
+  if (value === undefined || value === 'report-cycle' || value === 'collect-cycle') return value ?? 'report-cycle';
+  throw new EdgeproofError('E_BAD_FLAG', `"${value}" is not report-cycle or collect-cycle`, { where: '--report-on', fix: 'collect-cycle reports every reading, as mapper-framework does; report-cycle the latest one every --report' });
 }
 
 /** The cheapest CI scenario whose fault schedule depends on the seed (which half churns, when each returns). */
