@@ -87,6 +87,15 @@ describe('sync.converge', () => {
     const v = checkSyncConverge(h.entries, testBounds);
     expect(v).toMatchObject({ verdict: 'held', checked: 1 });
     expect(v.summary).toMatch(/1 copy\(ies\) of objects the cloud still has but no longer targets/);
+    // with nothing else on the node, nothing is judged, and the verdict says why
+    const only = new HistoryBuilder();
+    only.add(0, edge.connect('n1'));
+    only.add(10, cloud.upsert({ ...cm, rv: 6, targets: ['n1'] }));
+    only.add(20, edge.apply('n1', { ...cm, rv: 6 }));
+    only.add(30, cloud.upsert({ ...cm, rv: 6, targets: [] }));
+    only.add(1000, bench.deadline());
+    expect(checkSyncConverge(only.entries, testBounds)).toMatchObject({ verdict: 'not-checked', checked: 0 });
+    expect(checkSyncConverge(only.entries, testBounds).summary).toMatch(/no judged edge node .* 1 copy\(ies\) of objects the cloud still has/);
   });
 
   it('accepts any version the cloud held within the lag before the deadline', () => {

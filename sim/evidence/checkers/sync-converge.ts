@@ -230,7 +230,7 @@ export function checkSyncConverge(history: readonly JournalEntry[], bounds: Guar
           ? 'no cloud objects and no edge copies in the history'
           : judged.size === 0
             ? `no edge node could be judged ${at} (${excluded} still partitioned or killed, none other wrote a line)`
-            : `no judged edge node holds or should hold any object ${at}`,
+            : `no judged edge node holds or should hold any object ${at}${excludedNote}`,
     },
   );
 }
