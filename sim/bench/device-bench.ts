@@ -106,7 +106,8 @@ export async function runDeviceBench(opts: DeviceBenchOptions): Promise<DeviceBe
     });
     p.step('bench', `starting ${opts.nodes} nodes`);
     await fleet.startAll(p);
-    // KubeEdge 1.23.1 never delivers a Device created while its node is not connected (README "Facts")
+    // KubeEdge 1.23.1 never makes a Device created while its node is not connected a member of the node's twin
+    // (README "Facts")
     const running = fleet;
     const connectBy = Date.now() + 300_000;
     while (running.connectedCount() < opts.nodes && Date.now() < connectBy) await new Promise((r) => setTimeout(r, 500));

@@ -92,8 +92,8 @@ async function waitWorkloadsReady(stack: StartedStack, plan: WarmupPlan, timeout
 
 /**
  * Create the scenario's Devices once the nodes are connected and wait for each to join its node's twin:
- * KubeEdge 1.23.1 loses the membership and the Device message of a Device created while its node is not
- * connected (README "Facts"), so a run that created them before the fleet connected would judge that race,
+ * KubeEdge 1.23.1 loses the twin membership of a Device created while its node is not connected (README
+ * "Facts"), so a run that created them before the fleet connected would judge that race,
  * not the scenario. Devices of nodes out of coverage at t = 0 are created anyway and named.
  */
 async function bindDevices(devices: RunDevices, fleet: RunningFleet, p: Progress, signal?: AbortSignal): Promise<void> {
@@ -106,7 +106,7 @@ async function bindDevices(devices: RunDevices, fleet: RunningFleet, p: Progress
     signal,
   );
   const list = (names: readonly string[]): string => `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
-  if (offline.length > 0) p.step('run', `warning: ${offline.length} device(s) created while their node was not connected; KubeEdge 1.23.1 will not deliver them: ${list(offline)}`);
+  if (offline.length > 0) p.step('run', `warning: ${offline.length} device(s) created while their node was not connected; KubeEdge 1.23.1 will not make them members of their node's twin: ${list(offline)}`);
   if (missing.length > 0) p.step('run', `warning: ${missing.length} device(s) not in their node's twin after 2 min: ${list(missing)}`);
   else p.step('run', `devices joined their nodes' twins after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
