@@ -23,7 +23,7 @@ import { edgeEventToJournal } from './edge-journal.ts';
 import { MetricsSampler, runMetricsSources } from './metrics-sampler.ts';
 import { RealFaultTargets } from './fault-targets.ts';
 import { RunDevices } from './run-devices.ts';
-import { devicePlacements } from '../scenario/devices.ts';
+import { deviceLoad, devicePlacements } from '../scenario/devices.ts';
 import { describeOutOfCoverage, warmupPlan, workloadReady, type WarmupPlan } from './warmup.ts';
 
 export interface RunOptions {
@@ -161,7 +161,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     await observer.start();
     const edge = scenario.fleet.edge;
     devices = await RunDevices.start({ placements, kube: stack.controlPlane.kube, mqttUrl: stack.mqtt.url, journal, clock: systemClock, random: seededRandom(seed).fork('devices') });
-    if (devices !== undefined) p.step('run', `${placements.length} device simulators started`);
+    if (devices !== undefined) {
+      // the nominal load, so a capacity run says what it asked of the mappers and of CloudCore
+      const load = deviceLoad(placements, edge.deviceReports);
+      p.step('run', `${placements.length} device simulators started: ${Math.round(load.readsPerSecond)} Modbus reads/s and ${Math.round(load.reportsPerSecond)} twin reports/s nominal`);
+    }
     fleet = await RunningFleet.create({
       members,
       cloud: cloudcore,

@@ -3,7 +3,7 @@
  * (sim/devices); here only placement and naming, as a pure function of the scenario and the fleet.
  */
 import { seededRandom } from '../core/random.ts';
-import type { DeviceKind as SimulatorKind } from '../devices/kinds.ts';
+import { deviceKinds, isModbusKind, type DeviceKind as SimulatorKind } from '../devices/kinds.ts';
 import type { Fleet } from '../fleet/topology.ts';
 import { select } from './selector.ts';
 import type { DeviceGroupSpec, DeviceKind, DeviceProtocol, Scenario } from './types.ts';
@@ -41,4 +41,26 @@ export function devicePlacements(scenario: Pick<Scenario, 'devices'>, fleet: Fle
     }
   });
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The steady load a scenario's Modbus devices put on the edges' mappers and, through them, on the cloud. */
+export interface DeviceLoad {
+  /** Register reads per second (every polled property once per collect cycle). */
+  readonly readsPerSecond: number;
+  /** Twin reports per second towards CloudCore (per report cycle, or per reading with `collect-cycle`). */
+  readonly reportsPerSecond: number;
+}
+
+/** Nominal: what the cycles ask for, before anything saturates. MQTT devices publish on events and are not counted. */
+export function deviceLoad(placements: readonly DevicePlacement[], reportOn: 'report-cycle' | 'collect-cycle'): DeviceLoad {
+  let reads = 0;
+  let reports = 0;
+  for (const p of placements) {
+    const kind = simulatorKind(p.kind);
+    if (!isModbusKind(kind)) continue;
+    const polled = deviceKinds[kind].properties.filter((prop) => prop.visitor !== undefined).length;
+    reads += polled / (p.collectCycleMs / 1000);
+    reports += polled / ((reportOn === 'collect-cycle' ? p.collectCycleMs : p.reportCycleMs) / 1000);
+  }
+  return { readsPerSecond: reads, reportsPerSecond: reports };
 }
