@@ -12,7 +12,7 @@ import { Network } from '../network/network.ts';
 import { desiredValuePatch } from '../devices/crd.ts';
 import { deviceKinds } from '../devices/kinds.ts';
 import { RunDevices, DEVICES_API_PATH } from '../run/run-devices.ts';
-import type { DevicePlacement } from '../scenario/devices.ts';
+import { deviceLoad, type DevicePlacement } from '../scenario/devices.ts';
 import type { DeviceKind } from '../scenario/types.ts';
 import { cpuCores, percentile, sampleProcess, type PerfData, type ProcSample } from './proc-stats.ts';
 
@@ -60,7 +60,6 @@ export interface DeviceBenchResult {
 }
 
 const KIND_MIX: readonly DeviceKind[] = ['barrier-gate', 'barrier-gate', 'barrier-gate', 'barrier-gate', 'weighbridge', 'weighbridge', 'smoke-alarm', 'smoke-alarm', 'flood-alarm', 'flood-alarm'];
-const PROPERTIES: Readonly<Record<string, number>> = { 'barrier-gate': 4, weighbridge: 4, 'smoke-alarm': 4, 'flood-alarm': 3 };
 
 const silentJournal: JournalSink = { append: (_e: JournalInput) => 0 };
 
@@ -188,7 +187,7 @@ export async function runDeviceBench(opts: DeviceBenchOptions): Promise<DeviceBe
     const rss = process.memoryUsage().rss;
     const sorted = [...latencies].sort((a, b) => a - b);
     const cores = (a: ProcSample | undefined, b: ProcSample | undefined): number => (a !== undefined && b !== undefined ? cpuCores(a, b) : 0);
-    const nominal = placements.reduce((sum, d) => sum + (PROPERTIES[d.kind] ?? 4), 0) / (opts.collectCycleMs / 1000);
+    const nominal = deviceLoad(placements, opts.reportOn).readsPerSecond;
     const result: DeviceBenchResult = {
       devices: opts.devices,
       collectCycleMs: opts.collectCycleMs,
