@@ -88,7 +88,7 @@ export function checkSyncConverge(history: readonly JournalEntry[], bounds: Guar
           everTargeted.set(key, ever);
         }
         for (const n of e.targets) ever.nodes.add(n);
-        setView(objectKey(e.kind, e.namespace, e.name), objectLabel(e.kind, e.namespace, e.name), {
+        setView(key, objectLabel(e.kind, e.namespace, e.name), {
           present: true,
           uid: e.uid,
           rv: e.rv,

@@ -96,7 +96,8 @@ export function checkTwinConverge(history: readonly JournalEntry[], bounds: Guar
   let skipped = 0;
   const dl = deadline.seq === undefined ? [] : [deadline.seq];
   for (const [id, p] of props) {
-    const node = deviceNode.get(id.slice(0, id.lastIndexOf('#'))) ?? p.node;
+    const device = id.slice(0, id.lastIndexOf('#'));
+    const node = deviceNode.get(device) ?? p.node;
     const cases = (p.desired !== undefined ? 1 : 0) + (p.register !== undefined && p.reportToCloud ? 1 : 0);
     if (cases === 0) continue;
     if (tracker.partitioned(node) || tracker.killed(node)) {
@@ -120,7 +121,7 @@ export function checkTwinConverge(history: readonly JournalEntry[], bounds: Guar
     }
     const r = p.register;
     if (r !== undefined && p.reportToCloud && !r.unconstrained && (p.reported === undefined || !r.values.includes(p.reported.value))) {
-      const refusal = p.reported === undefined ? refused.get(id.slice(0, id.lastIndexOf('#'))) : undefined;
+      const refusal = p.reported === undefined ? refused.get(device) : undefined;
       collector.add(deadline.t - r.lastT, {
         line: r.lastLine,
         related: [...(p.reported === undefined ? [] : [p.reported.line]), ...(refusal === undefined ? [] : [refusal.line]), ...dl],
