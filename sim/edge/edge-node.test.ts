@@ -88,6 +88,18 @@ function setup(defects: EdgeDefects = {}, storePath?: string) {
   return { clock, cloud, node, events, settle };
 }
 
+/** A started node running pod `web`, then cut off from a cloud that refuses it until `cloud.accept` is set. */
+async function runningWebThenCut(defects: EdgeDefects = {}): Promise<ReturnType<typeof setup>> {
+  const s = setup(defects);
+  await s.node.start();
+  await s.settle();
+  s.cloud.send('insert', 'default/pod/web', pod('web', '100'), 'm-1');
+  await s.settle(5000);
+  s.cloud.accept = false;
+  s.cloud.cut();
+  return s;
+}
+
 describe('simulated edge node over an in-memory link', () => {
   it('registers its Node with the edge role label, creates its Lease and keeps sending keepalives', async () => {
     const { cloud, node, settle } = setup();
@@ -129,13 +141,7 @@ describe('simulated edge node over an in-memory link', () => {
   });
 
   it('keeps its pods through a disconnect, restarts offline from SQLite alone, and reconnects by its policy', async () => {
-    const { cloud, node, events, settle } = setup();
-    await node.start();
-    await settle();
-    cloud.send('insert', 'default/pod/web', pod('web', '100'), 'm-1');
-    await settle(5000);
-    cloud.accept = false;
-    cloud.cut();
+    const { cloud, node, events, settle } = await runningWebThenCut();
     await settle(60_000);
     expect(node.connected).toBe(false);
     expect(node.pods().find((p) => p.name === 'web')?.lifecycle).toBe('running');
@@ -201,13 +207,7 @@ describe('edge defects are visible in what the node does', () => {
 describe('lose-store defect', () => {
   it('comes back from an offline restart with no pods, however the process is restarted (restart(), or crash() then start() as the fault executor does)', async () => {
     for (const how of ['restart', 'crash-then-start'] as const) {
-      const { cloud, node, settle } = setup({ loseStoreOnRestart: true });
-      await node.start();
-      await settle();
-      cloud.send('insert', 'default/pod/web', pod('web', '100'), 'm-1');
-      await settle(5000);
-      cloud.accept = false;
-      cloud.cut();
+      const { node, settle } = await runningWebThenCut({ loseStoreOnRestart: true });
       if (how === 'restart') await node.restart();
       else {
         node.crash();
@@ -218,5 +218,4 @@ describe('lose-store defect', () => {
       await node.stop();
     }
   });
-
 });
