@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, TimerScope } from './clock.ts';
+import { ManualClock, sleepUnlessAborted, TimerScope } from './clock.ts';
 
 describe('TimerScope', () => {
   it('fires after/every only while running, and stop cancels everything pending', async () => {
@@ -21,5 +21,28 @@ describe('TimerScope', () => {
     scope.start();
     await clock.advance(100);
     expect(fired).toHaveLength(3);
+  });
+});
+
+describe('sleepUnlessAborted', () => {
+  it('ends when the clock gets there, or at once when the signal aborts', async () => {
+    const clock = new ManualClock(0);
+    let slept = false;
+    void sleepUnlessAborted(clock, 500).then(() => (slept = true));
+    await clock.advance(499);
+    expect(slept).toBe(false);
+    await clock.advance(1);
+    expect(slept).toBe(true);
+
+    const abort = new AbortController();
+    let cut = false;
+    void sleepUnlessAborted(clock, 500, abort.signal).then(() => (cut = true));
+    await clock.advance(100);
+    abort.abort();
+    await Promise.resolve();
+    expect(cut).toBe(true);
+    expect(clock.pendingTimers()).toBe(0); // its timer went with it
+
+    await expect(sleepUnlessAborted(clock, 60_000, abort.signal)).resolves.toBeUndefined(); // already aborted
   });
 });

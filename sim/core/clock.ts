@@ -22,6 +22,22 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** `clock.sleep(ms)` that ends at once when `signal` aborts (or has aborted): waits a Ctrl-C must cut short. */
+export function sleepUnlessAborted(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const onAbort = (): void => {
+      timer.cancel();
+      resolve();
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 interface Scheduled {
   at: number;
   seq: number;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Clock } from '../core/clock.ts';
+import { sleepUnlessAborted, type Clock } from '../core/clock.ts';
 import { EdgeproofError } from '../core/errors.ts';
 import { silentProgress, type Progress } from '../core/progress.ts';
 import type { Random } from '../core/random.ts';
@@ -186,6 +186,18 @@ export class RunningFleet {
     let c = 0;
     for (const n of this.nodes.values()) if (n.connected) c++;
     return c;
+  }
+
+  /**
+   * Wait until every node of `names` (default: the whole fleet) is connected, at most `timeoutMs` or until
+   * `signal` aborts. Returns how many of them are not connected.
+   */
+  async waitConnected(timeoutMs: number, names?: readonly string[], signal?: AbortSignal): Promise<number> {
+    const nodes = names === undefined ? [...this.nodes.values()] : names.map((n) => this.node(n));
+    const missing = (): number => nodes.filter((n) => !n.connected).length;
+    const until = this.opts.clock.now() + timeoutMs;
+    while (missing() > 0 && this.opts.clock.now() < until && signal?.aborted !== true) await sleepUnlessAborted(this.opts.clock, 500, signal);
+    return missing();
   }
 
   async stopAll(): Promise<void> {

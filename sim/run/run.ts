@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBackend, startStack, type BackendChoice, type StartedStack } from '../components/stack.ts';
-import { systemClock } from '../core/clock.ts';
+import { sleepUnlessAborted, systemClock } from '../core/clock.ts';
 import { EdgeproofError, isEdgeproofError, messageOf } from '../core/errors.ts';
 import type { Progress } from '../core/progress.ts';
 import { seededRandom } from '../core/random.ts';
@@ -57,19 +57,7 @@ export interface RunOutcome {
   readonly figures: Readonly<Record<string, number>>;
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const onAbort = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepUnlessAborted(systemClock, ms, signal);
 
 /** Every initial workload is ready on the nodes in coverage it can run on (see workloadReady). */
 async function waitWorkloadsReady(stack: StartedStack, plan: WarmupPlan, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
@@ -205,12 +193,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (outOfCoverage !== undefined) p.step('run', outOfCoverage);
     for (const w of plan.workloads) if (w.reachableNodes === 0) p.step('run', `warm-up: not waiting for ${w.instance}: none of the nodes it runs on is in coverage at t = 0`);
     const running = fleet;
-    const reachable = plan.reachable.map((name) => running.node(name));
-    const connected = (): number => reachable.filter((n) => n.connected).length;
-    const readyBy = Date.now() + 300_000;
-    while (connected() < reachable.length && Date.now() < readyBy && opts.signal?.aborted !== true) await sleep(500, opts.signal);
+    const notConnected = await running.waitConnected(300_000, plan.reachable, opts.signal);
     figures['fleet_connect_seconds'] = (Date.now() - startedAt) / 1000;
-    if (connected() < reachable.length && opts.signal?.aborted !== true) p.step('run', `warning: ${reachable.length - connected()} of ${reachable.length} nodes in coverage not connected after 5 min`);
+    if (notConnected > 0 && opts.signal?.aborted !== true) p.step('run', `warning: ${notConnected} of ${plan.reachable.length} nodes in coverage not connected after 5 min`);
     const warm = await waitWorkloadsReady(stack, plan, 600_000, opts.signal);
     figures['warmup_seconds'] = (Date.now() - startedAt) / 1000;
     p.step('run', warm ? `workloads ready after ${figures['warmup_seconds'].toFixed(0)} s` : 'warning: workloads not all ready after 10 min; starting the timeline anyway');
