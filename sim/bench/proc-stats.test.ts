@@ -22,7 +22,9 @@ const stateOf = (pid: number): string => {
 };
 
 describe('sampleProcess', () => {
-  it('reads a running process: resident memory and CPU time', () => {
+  it('reads a running process: resident memory and CPU time', async () => {
+    // a test worker can be younger than the minimum age sampled
+    if (process.uptime() < 1.2) await new Promise((r) => setTimeout(r, (1.2 - process.uptime()) * 1000));
     const s = sampleProcess(process.pid);
     expect(s?.rssBytes).toBeGreaterThan(2 ** 20);
     expect(s?.cpuSeconds).toBeGreaterThan(0);
@@ -48,5 +50,13 @@ describe('sampleProcess', () => {
     const stat = (flags: number): string => `4242 (cloud core) S 1 4242 4242 0 -1 ${flags} 0 0 0 0 150 50 0 0 20 0 12 0 100 0 1`;
     expect(parseProcSample(status, stat(0x400004), 7)).toBeUndefined();
     expect(parseProcSample(status, stat(0x400000), 7)).toEqual({ rssBytes: 4096, cpuSeconds: 2, at: 7 });
+  });
+
+  it('gives nothing for a process younger than a second (still loading its program), then reads it', () => {
+    const status = 'Name:\tcloudcore\nVmRSS:\t      12 kB\n';
+    // starttime 100 ticks = 1.00 s after boot
+    const stat = '4242 (cloudcore) S 1 4242 4242 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 12 0 100 0 1';
+    expect(parseProcSample(status, stat, 7, 1.5)).toBeUndefined();
+    expect(parseProcSample(status, stat, 7, 2.0)).toEqual({ rssBytes: 12_288, cpuSeconds: 0, at: 7 });
   });
 });

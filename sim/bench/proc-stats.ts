@@ -13,6 +13,8 @@ const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux x86_64/arm64
 /** Kernel task flags (include/linux/sched.h): the task is exiting; forked and has not exec'd yet. */
 const PF_EXITING = 0x4;
 const PF_FORKNOEXEC = 0x40;
+/** Below this age (seconds since exec/fork) a process is not sampled. */
+const MIN_AGE_S = 1;
 
 /**
  * One sample from the text of `/proc/<pid>/status` and `/proc/<pid>/stat`. Undefined for a process that is
@@ -20,12 +22,16 @@ const PF_FORKNOEXEC = 0x40;
  * program's yet (a killed CloudCore read mid-exit showed VmRSS 4 kB), so the reading describes neither the old
  * program nor the new one.
  */
-export function parseProcSample(status: string, stat: string, at: number): ProcSample | undefined {
+export function parseProcSample(status: string, stat: string, at: number, uptimeSeconds = Infinity): ProcSample | undefined {
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields after the command: flags [6], utime [11], stime [12]; a zombie's status has no VmRSS line at all
+  // fields after the command: flags [6], utime [11], stime [12], starttime [19]; a zombie's status has no VmRSS
   const flags = Number(fields[6]);
   if (!Number.isFinite(flags) || (flags & (PF_EXITING | PF_FORKNOEXEC)) !== 0) return undefined;
+  // a process younger than MIN_AGE_S is still loading its program (a CloudCore read just after its restart
+  // showed VmRSS 12 kB): not yet a figure of the program either
+  const startedS = Number(fields[19]) / CLOCK_TICKS;
+  if (!Number.isFinite(startedS) || uptimeSeconds - startedS < MIN_AGE_S) return undefined;
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   if (!Number.isFinite(rssKb) || !Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
@@ -35,7 +41,8 @@ export function parseProcSample(status: string, stat: string, at: number): ProcS
 /** A sample of a running process; undefined when it is gone or in transition (see parseProcSample). */
 export function sampleProcess(pid: number): ProcSample | undefined {
   try {
-    return parseProcSample(readFileSync(`/proc/${pid}/status`, 'utf8'), readFileSync(`/proc/${pid}/stat`, 'utf8'), Date.now());
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    return parseProcSample(readFileSync(`/proc/${pid}/status`, 'utf8'), readFileSync(`/proc/${pid}/stat`, 'utf8'), Date.now(), uptime);
   } catch {
     return undefined;
   }
